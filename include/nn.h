@@ -1,0 +1,300 @@
+/*
+ * libnn — a small C library for building and training neural networks.
+ *
+ * The header is the manual. A complete program that learns XOR:
+ *
+ *     #include <nn.h>
+ *     #include <stdio.h>
+ *
+ *     int main(void) {
+ *         float x[] = {0,0, 0,1, 1,0, 1,1}, y[] = {0, 1, 1, 0};
+ *         nn_mat X = nn_mat_wrap(x, 4, 2), Y = nn_mat_wrap(y, 4, 1);
+ *         nn_layer_spec layers[] = {
+ *             {.units = 4, .act = NN_ACT_TANH},
+ *             {.units = 1, .act = NN_ACT_SIGMOID},
+ *         };
+ *         nn_model *model;
+ *         nn_status s = nn_model_create(2, layers, 2, NULL, &model);
+ *         if (s != NN_OK) { fprintf(stderr, "%s\n", nn_status_message(s)); return 1; }
+ *
+ *         nn_train_opts opts = nn_train_defaults();
+ *         opts.epochs = 2000; opts.batch_size = 4; opts.learning_rate = 0.5f;
+ *         s = nn_train(model, &X, &Y, &opts);         // loss: sigmoid output -> BCE
+ *
+ *         float out[4]; nn_mat P = nn_mat_wrap(out, 4, 1);
+ *         if (s == NN_OK) s = nn_predict(model, &X, &P);
+ *         for (int i = 0; s == NN_OK && i < 4; i++)
+ *             printf("%g xor %g -> %.3f\n", x[2*i], x[2*i+1], out[i]);
+ *         nn_model_destroy(model);
+ *         return s != NN_OK;
+ *     }
+ *
+ * Conventions used everywhere below
+ *   - Matrices are row-major float. A batch is one matrix with one sample per row:
+ *     X is (batch, n_in), the model's output is (batch, n_out).
+ *   - A dense layer holds W as (n_out, n_in) and b as (n_out) and computes
+ *     Z = X·Wᵀ + b, A = g(Z) — the layout of PyTorch's nn.Linear and ONNX Gemm(transB=1).
+ *   - Every function that can fail returns an nn_status; NN_OK is 0. On failure nothing the
+ *     caller owns has been changed. The library never prints, exits or aborts.
+ *   - Objects are not shared between threads without the caller's locking; distinct models
+ *     may be used from distinct threads at once (the library keeps no global state).
+ *   - Shape letters in comments: B batch rows, I inputs of a layer, O outputs of a layer,
+ *     M/N/K the dimensions of a matrix product.
+ */
+#ifndef NN_H
+#define NN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- version */
+
+#define NN_VERSION_MAJOR 0
+#define NN_VERSION_MINOR 1
+#define NN_VERSION_PATCH 0
+#define NN_VERSION_STRING "0.1.0"
+
+/* The version the library was built as, "MAJOR.MINOR.PATCH" (compare with NN_VERSION_STRING). */
+const char *nn_version(void);
+
+/* ----------------------------------------------------------------- status */
+
+/* X(name, code, message): the one list the enum and the messages are generated from. */
+#define NN_STATUS_LIST(X)                                                        \
+    X(NN_OK, 0, "success")                                                       \
+    X(NN_ERR_INVALID_ARG, 1, "invalid argument")                                 \
+    X(NN_ERR_SHAPE, 2, "shape mismatch")                                         \
+    X(NN_ERR_NOMEM, 3, "out of memory")                                          \
+    X(NN_ERR_IO, 4, "I/O error")                                                 \
+    X(NN_ERR_FORMAT, 5, "bad file format")                                       \
+    X(NN_ERR_VERSION, 6, "unsupported format version")                           \
+    X(NN_ERR_DIVERGED, 7, "training diverged: loss or weights became NaN or infinite") \
+    X(NN_ERR_LABEL, 8, "class label out of range or not an integer")             \
+    X(NN_ERR_LOSS_ACT, 9, "loss does not fit the output activation")             \
+    X(NN_ERR_STATE, 10, "backward needs a forward pass on this model first")
+
+typedef enum nn_status {
+#define NN_STATUS_ENUM_(name, code, msg) name = code,
+    NN_STATUS_LIST(NN_STATUS_ENUM_)
+#undef NN_STATUS_ENUM_
+} nn_status;
+
+/* A static, human-readable message for a status; never NULL (unknown codes get one too). */
+const char *nn_status_message(nn_status status);
+
+/* ------------------------------------------------------- random numbers */
+
+/* Seeded generator (xoshiro128**) with explicit state: same seed, same numbers on every
+ * platform. Copy the struct to fork a stream. */
+typedef struct nn_rng {
+    uint32_t s[4];
+} nn_rng;
+
+/* Seeds the generator; every 64-bit seed (0 included) gives a distinct, valid stream. */
+void nn_rng_seed(nn_rng *rng, uint64_t seed);
+/* Next 32 random bits. */
+uint32_t nn_rng_next(nn_rng *rng);
+/* Uniform float in [0, 1), 24 random bits. */
+float nn_rng_uniform(nn_rng *rng);
+/* Standard normal N(0, 1) (Marsaglia's polar method, computed in double). */
+float nn_rng_normal(nn_rng *rng);
+
+/* --------------------------------------------------------------- matrices */
+
+/* A row-major matrix: element (r, c) is data[r * cols + c]. It either owns its data
+ * (nn_mat_alloc / nn_mat_free) or wraps memory the caller owns (nn_mat_wrap). */
+typedef struct nn_mat {
+    int rows;
+    int cols;
+    float *data; /* (rows, cols) */
+} nn_mat;
+
+/* A view of caller memory; nothing is copied or allocated, nothing is to be freed. */
+nn_mat nn_mat_wrap(float *data, int rows, int cols);
+/* Allocates a zero-filled (rows, cols) matrix with the C library's calloc. */
+nn_status nn_mat_alloc(nn_mat *m, int rows, int cols);
+/* Frees what nn_mat_alloc allocated and zeroes *m; NULL or an empty matrix is fine. */
+void nn_mat_free(nn_mat *m);
+
+/* C = alpha·op(A)·op(B) + beta·C, op(X) = Xᵀ when trans_x is true.
+ * op(A) is (M, K), op(B) is (K, N), C is (M, N); C must not overlap A or B.
+ * With beta == 0, C is only written, never read (it may hold NaNs). */
+nn_status nn_mat_mul(nn_mat *C, const nn_mat *A, bool trans_a, const nn_mat *B, bool trans_b,
+                     float alpha, float beta);
+/* Y += alpha·X, element-wise; X and Y have the same shape. */
+nn_status nn_mat_add(nn_mat *Y, float alpha, const nn_mat *X);
+/* X *= alpha. */
+nn_status nn_mat_scale(nn_mat *X, float alpha);
+/* index[r] = the column of row r's largest element (the first on ties): the "hardmax". */
+nn_status nn_mat_argmax(const nn_mat *X, int *index /* (X->rows) */);
+
+/* ------------------------------------------------------------ activations */
+
+/* a = g(z), element-wise except softmax (per row). g' is given in terms of z or a. */
+typedef enum nn_act {
+    NN_ACT_LINEAR = 0,     /* a = z;                          a' = 1 */
+    NN_ACT_SIGMOID = 1,    /* a = 1 / (1 + e^-z);             a' = a (1 - a) */
+    NN_ACT_TANH = 2,       /* a = (e^z - e^-z) / (e^z + e^-z); a' = 1 - a² */
+    NN_ACT_RELU = 3,       /* a = max(0, z);                  a' = z > 0 ? 1 : 0 (0 at z = 0, as PyTorch) */
+    NN_ACT_LEAKY_RELU = 4, /* a = z > 0 ? z : s·z;            a' = z > 0 ? 1 : s; s = param, 0 → 0.01 */
+    NN_ACT_SOFTMAX = 5,    /* a_i = e^(z_i) / Σ_j e^(z_j) per row; da → dz: dz_i = a_i (da_i - Σ_j da_j a_j) */
+} nn_act;
+
+/* A = g(Z) (A may be Z itself). param: the leaky ReLU slope (0 → 0.01), ignored otherwise. */
+nn_status nn_act_forward(nn_mat *A, const nn_mat *Z, nn_act act, float param);
+/* dZ = dL/dZ from dA = dL/dA, given the forward's Z and A (dZ may be dA itself). */
+nn_status nn_act_backward(nn_mat *dZ, const nn_mat *dA, const nn_mat *Z, const nn_mat *A,
+                          nn_act act, float param);
+
+/* ----------------------------------------------------------------- losses */
+
+/* Every loss is a mean, as PyTorch's reduction='mean'. Y, the targets, has the shape of the
+ * output (B, O), except that cross-entropy also takes class indices: Y of shape (B, 1)
+ * holding 0 .. O-1 as floats. */
+typedef enum nn_loss {
+    NN_LOSS_AUTO = 0,    /* picked from the output activation: softmax → CE, sigmoid → BCE, else MSE */
+    NN_LOSS_MSE = 1,     /* L = 1/(B·O) Σ (a - y)² */
+    NN_LOSS_BCE = 2,     /* sigmoid output only, from its logits z:
+                            L = 1/(B·O) Σ [max(z,0) - z·y + log(1 + e^-|z|)]; dL/dz = (a - y)/(B·O) */
+    NN_LOSS_CE = 3,      /* softmax output only, from its logits z (log-sum-exp, never log(softmax)):
+                            L = 1/B Σ_rows Σ_j y_j (logsumexp(z) - z_j); dL/dz = (a·Σy - y)/B */
+} nn_loss;
+
+/* The loss of one batch and, if dOut is not NULL, its gradient with respect to Out.
+ * Out is the output activation's input (the logits Z) for BCE and CE, its output A for MSE;
+ * loss must not be NN_LOSS_AUTO here. */
+nn_status nn_loss_eval(nn_loss loss, const nn_mat *Out, const nn_mat *Y, float *value,
+                       nn_mat *dOut /* (B, O) or NULL */);
+
+/* --------------------------------------------------------- initialisation */
+
+typedef enum nn_init {
+    NN_INIT_AUTO = 0,           /* He normal before ReLU / leaky ReLU, Xavier uniform otherwise */
+    NN_INIT_XAVIER_UNIFORM = 1, /* U(-r, r), r = sqrt(6 / (fan_in + fan_out)) */
+    NN_INIT_XAVIER_NORMAL = 2,  /* N(0, σ²), σ = sqrt(2 / (fan_in + fan_out)) */
+    NN_INIT_HE_NORMAL = 3,      /* N(0, σ²), σ = sqrt(2 / fan_in) */
+    NN_INIT_NORMAL = 4,         /* N(0, σ²), σ = param (0 → 0.01) */
+    NN_INIT_ZEROS = 5,          /* all 0: every unit stays identical (the symmetry problem) */
+} nn_init;
+
+/* Fills W (fan_out, fan_in) from rng. param: σ for NN_INIT_NORMAL, ignored otherwise;
+ * NN_INIT_AUTO is not accepted here (it needs the activation). */
+nn_status nn_init_fill(nn_mat *W, nn_init init, float param, nn_rng *rng);
+
+/* ------------------------------------------------------------------ model */
+
+/* One dense layer. A zeroed spec field means its default. */
+typedef struct nn_layer_spec {
+    int units;       /* O, the layer's width (> 0) */
+    nn_act act;      /* its activation */
+    float act_param; /* leaky ReLU slope (0 → 0.01) */
+    nn_init init;    /* how W is drawn; b starts at 0 */
+    float init_param;/* σ for NN_INIT_NORMAL (0 → 0.01) */
+} nn_layer_spec;
+
+/* realloc-shaped allocator (Lua's lua_Alloc): nsize == 0 frees ptr and returns NULL;
+ * otherwise returns a block of nsize bytes holding the first min(osize, nsize) bytes of ptr
+ * (ptr NULL: a new block), or NULL on failure, leaving ptr untouched. */
+typedef void *(*nn_alloc_fn)(void *user, void *ptr, size_t osize, size_t nsize);
+
+typedef struct nn_model_opts {
+    uint64_t seed;      /* initial weights depend on this alone */
+    nn_alloc_fn alloc;  /* NULL: the C library's realloc/free */
+    void *alloc_user;   /* passed to alloc */
+} nn_model_opts;
+
+typedef struct nn_model nn_model;
+
+/* Builds a network of n_layers dense layers on n_in inputs, weights drawn per spec.
+ * opts may be NULL (seed 0, libc allocator). On success *out owns the model. */
+nn_status nn_model_create(int n_in, const nn_layer_spec *layers, int n_layers,
+                          const nn_model_opts *opts, nn_model **out);
+/* Frees the model and everything it holds; NULL is fine. */
+void nn_model_destroy(nn_model *model);
+
+/* Widths and counts: the inputs, the outputs (last layer's units), the layers. */
+int nn_model_inputs(const nn_model *model);
+int nn_model_outputs(const nn_model *model);
+int nn_model_layers(const nn_model *model);
+
+/* Views into one layer's parameters and gradients; writes through them change the model. */
+typedef struct nn_layer_view {
+    int n_in, n_out;
+    nn_act act;
+    float act_param; /* resolved: 0.01 if the spec left the leaky slope 0 */
+    nn_mat W, dW;    /* (O, I) */
+    nn_mat b, db;    /* (1, O) */
+} nn_layer_view;
+nn_status nn_model_layer(nn_model *model, int layer, nn_layer_view *view);
+
+/* The flat buffers every layer points into: params = W0, b0, W1, b1, ... each row-major,
+ * grads laid out the same. Returns the parameter count; pointers stay valid until destroy. */
+size_t nn_model_params(nn_model *model, float **params, float **grads);
+
+/* ------------------------------------------------ the step, for own loops */
+
+/* Runs X (B, n_in) through the network and keeps every layer's Z and A for nn_backward.
+ * If Out is not NULL it receives the output (B, n_out). X is copied; it may change after. */
+nn_status nn_forward(nn_model *model, const nn_mat *X, nn_mat *Out);
+/* Back-propagates the loss of the last nn_forward against Y and ADDS the gradients to dW
+ * and db (call nn_zero_grad between steps). loss_value (may be NULL) receives the loss. */
+nn_status nn_backward(nn_model *model, const nn_mat *Y, nn_loss loss, float *loss_value);
+/* Sets every gradient to 0. */
+nn_status nn_zero_grad(nn_model *model);
+/* Plain gradient descent: every parameter p -= learning_rate · dp. */
+nn_status nn_sgd_step(nn_model *model, float learning_rate);
+
+/* Checks nn_backward against central finite differences (L(p+h) - L(p-h)) / 2h in double
+ * precision loss sums, for every parameter (or a sample of max_params of them, if > 0).
+ * Reports the worst |g - fd| / max(|g|, |fd|, 1e-3). h = 0 means 1e-3. The model's
+ * parameters and gradients are left as they were. */
+nn_status nn_grad_check(nn_model *model, const nn_mat *X, const nn_mat *Y, nn_loss loss,
+                        float h, size_t max_params, double *worst_rel_error);
+
+/* ------------------------------------------------------------- the loop */
+
+typedef struct nn_epoch_info {
+    int epoch;       /* 1-based */
+    int epochs;      /* how many were asked for */
+    double loss;     /* mean training loss over the epoch's samples */
+    double accuracy; /* training accuracy of the epoch's batches, or NaN where it has no meaning (MSE) */
+    double seconds;  /* wall time of this epoch */
+} nn_epoch_info;
+
+/* Called after every epoch; return non-zero to stop training (nn_train then returns NN_OK). */
+typedef int (*nn_epoch_fn)(void *user, const nn_epoch_info *info);
+
+typedef struct nn_train_opts {
+    int epochs;           /* passes over the data (>= 0) */
+    int batch_size;       /* samples per step (> 0); a last, smaller batch is used, not dropped */
+    float learning_rate;  /* SGD step size (finite, >= 0) */
+    nn_loss loss;         /* NN_LOSS_AUTO picks it from the output activation */
+    uint64_t shuffle_seed;/* the order of samples, reshuffled every epoch */
+    bool no_shuffle;      /* true: visit samples in order */
+    nn_epoch_fn on_epoch; /* may be NULL */
+    void *user;           /* passed to on_epoch */
+} nn_train_opts;
+
+/* 10 epochs, batch 32, learning rate 0.01, NN_LOSS_AUTO, shuffle seed 0. */
+nn_train_opts nn_train_defaults(void);
+
+/* Mini-batch SGD on X (N, n_in) and Y (N, n_out) or class indices (N, 1); opts NULL → defaults.
+ * Returns NN_ERR_DIVERGED, with the weights of the last finite step, if the loss stops being
+ * finite. */
+nn_status nn_train(nn_model *model, const nn_mat *X, const nn_mat *Y, const nn_train_opts *opts);
+/* Out (N, n_out) = the network's output for X (N, n_in). */
+nn_status nn_predict(nn_model *model, const nn_mat *X, nn_mat *Out);
+/* Mean loss and accuracy of the model on X, Y (accuracy NaN for MSE); either output may be NULL. */
+nn_status nn_evaluate(nn_model *model, const nn_mat *X, const nn_mat *Y, nn_loss loss,
+                      double *loss_value, double *accuracy);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NN_H */

@@ -1,0 +1,145 @@
+/* Losses and their gradients, each a mean as in PyTorch (reduction='mean').
+ * Cross-entropy and binary cross-entropy work on the logits Z of the output layer, so that
+ * no log of a rounded-to-zero probability is ever taken.
+ * Shape letters: B rows (samples), O outputs; Y is (B, O), or (B, 1) class indices for CE. */
+#include <math.h>
+
+#include "nn_internal.h"
+
+bool nn__loss_valid(nn_loss loss)
+{
+    return loss >= NN_LOSS_AUTO && loss <= NN_LOSS_CE;
+}
+
+nn_status nn__loss_resolve(nn_loss loss, nn_act out_act, nn_loss *resolved)
+{
+    if (!nn__loss_valid(loss))
+        return NN_ERR_INVALID_ARG;
+    if (loss == NN_LOSS_AUTO)
+        loss = out_act == NN_ACT_SOFTMAX ? NN_LOSS_CE
+             : out_act == NN_ACT_SIGMOID ? NN_LOSS_BCE
+                                         : NN_LOSS_MSE;
+    if ((loss == NN_LOSS_CE && out_act != NN_ACT_SOFTMAX) ||
+        (loss == NN_LOSS_BCE && out_act != NN_ACT_SIGMOID))
+        return NN_ERR_LOSS_ACT;
+    *resolved = loss;
+    return NN_OK;
+}
+
+bool nn__loss_uses_indices(nn_loss loss, int O, int ycols)
+{
+    return loss == NN_LOSS_CE && ycols == 1 && O > 1;
+}
+
+nn_status nn__loss_check_targets(nn_loss loss, int B, int O, const float *Y, int ycols)
+{
+    if (ycols != O && !nn__loss_uses_indices(loss, O, ycols))
+        return NN_ERR_SHAPE;
+    size_t n = (size_t)B * ycols;
+    for (size_t i = 0; i < n; i++) {
+        float y = Y[i];
+        if (nn__loss_uses_indices(loss, O, ycols)) {
+            if (!(y >= 0.0f && y < (float)O && y == floorf(y)))
+                return NN_ERR_LABEL;
+        } else if (loss == NN_LOSS_BCE) {
+            if (!(y >= 0.0f && y <= 1.0f)) /* also rejects NaN */
+                return NN_ERR_LABEL;
+        } else if (!isfinite(y)) {
+            return NN_ERR_INVALID_ARG;
+        }
+    }
+    return NN_OK;
+}
+
+/* Softmax cross-entropy of one row from its logits; writes dz (unscaled by 1/B) if asked. */
+static double ce_row(int O, const float *z, const float *y, int ycols, float *dz, int *label)
+{
+    float max = z[0];
+    for (int j = 1; j < O; j++)
+        max = z[j] > max ? z[j] : max;
+    double sum = 0.0;
+    for (int j = 0; j < O; j++)
+        sum += exp((double)(z[j] - max));
+    double lse = max + log(sum); /* log Σ e^z, with every e^x <= 1 */
+    if (nn__loss_uses_indices(NN_LOSS_CE, O, ycols)) {
+        int k = (int)y[0];
+        *label = k;
+        if (dz)
+            for (int j = 0; j < O; j++)
+                dz[j] = (float)exp(z[j] - lse) - (j == k ? 1.0f : 0.0f);
+        return lse - z[k];
+    }
+    /* Soft or one-hot targets: L = Σ_j y_j (lse - z_j); dL/dz_j = p_j·Σy - y_j. */
+    double loss = 0.0, ysum = 0.0;
+    for (int j = 0; j < O; j++) {
+        loss += y[j] * (lse - z[j]);
+        ysum += y[j];
+    }
+    if (dz)
+        for (int j = 0; j < O; j++)
+            dz[j] = (float)(exp(z[j] - lse) * ysum) - y[j];
+    *label = nn__argmax(y, O);
+    return loss;
+}
+
+double nn__loss(nn_loss loss, int B, int O, const float *Out /* (B, O) */, const float *Y,
+                int ycols, float *dOut /* (B, O) or NULL */, long *correct)
+{
+    double total = 0.0;
+    long hits = 0;
+    size_t n = (size_t)B * O;
+    if (loss == NN_LOSS_CE) {
+        for (int r = 0; r < B; r++) {
+            const float *z = Out + (size_t)r * O;
+            float *dz = dOut ? dOut + (size_t)r * O : NULL;
+            int label = 0;
+            total += ce_row(O, z, Y + (size_t)r * ycols, ycols, dz, &label);
+            hits += nn__argmax(z, O) == label;
+        }
+        /* The loss is a mean over rows, so every row's gradient carries 1/B. */
+        if (dOut)
+            for (size_t i = 0; i < n; i++)
+                dOut[i] *= 1.0f / (float)B;
+        total /= B;
+    } else if (loss == NN_LOSS_BCE) {
+        float scale = 1.0f / (float)n; /* a mean over all B·O elements */
+        for (size_t i = 0; i < n; i++) {
+            float z = Out[i], y = Y[i];
+            /* log(1 + e^-|z|) never overflows; max(z, 0) - z·y completes the identity
+             * -[y log σ(z) + (1-y) log(1-σ(z))]. */
+            total += (z > 0.0f ? z : 0.0f) - z * y + log1pf(expf(-fabsf(z)));
+            if (dOut)
+                dOut[i] = (nn__sigmoid(z) - y) * scale;
+            hits += (z > 0.0f) == (y > 0.5f);
+        }
+        total /= (double)n;
+    } else { /* NN_LOSS_MSE, on the activations */
+        float scale = 2.0f / (float)n;
+        for (size_t i = 0; i < n; i++) {
+            float d = Out[i] - Y[i];
+            total += (double)d * d;
+            if (dOut)
+                dOut[i] = d * scale;
+        }
+        total /= (double)n;
+    }
+    if (correct)
+        *correct = hits;
+    return total;
+}
+
+nn_status nn_loss_eval(nn_loss loss, const nn_mat *Out, const nn_mat *Y, float *value,
+                       nn_mat *dOut)
+{
+    if (!nn__loss_valid(loss) || loss == NN_LOSS_AUTO || !nn__mat_ok(Out) || !nn__mat_ok(Y) ||
+        !value || (dOut && !nn__mat_ok(dOut)))
+        return NN_ERR_INVALID_ARG;
+    if (Y->rows != Out->rows || (dOut && (dOut->rows != Out->rows || dOut->cols != Out->cols)))
+        return NN_ERR_SHAPE;
+    nn_status s = nn__loss_check_targets(loss, Out->rows, Out->cols, Y->data, Y->cols);
+    if (s != NN_OK)
+        return s;
+    *value = (float)nn__loss(loss, Out->rows, Out->cols, Out->data, Y->data, Y->cols,
+                             dOut ? dOut->data : NULL, NULL);
+    return NN_OK;
+}

@@ -1,0 +1,105 @@
+/* The public matrix type and its operations. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn_internal.h"
+
+bool nn__mat_ok(const nn_mat *m)
+{
+    return m && m->rows > 0 && m->cols > 0 && m->data;
+}
+
+size_t nn__mat_size(const nn_mat *m)
+{
+    return (size_t)m->rows * (size_t)m->cols;
+}
+
+nn_mat nn_mat_wrap(float *data, int rows, int cols)
+{
+    nn_mat m = {rows, cols, data};
+    return m;
+}
+
+nn_status nn_mat_alloc(nn_mat *m, int rows, int cols)
+{
+    if (!m || rows <= 0 || cols <= 0)
+        return NN_ERR_INVALID_ARG;
+    float *data = calloc((size_t)rows, (size_t)cols * sizeof *data); /* calloc checks overflow */
+    if (!data)
+        return NN_ERR_NOMEM;
+    *m = nn_mat_wrap(data, rows, cols);
+    return NN_OK;
+}
+
+void nn_mat_free(nn_mat *m)
+{
+    if (!m)
+        return;
+    free(m->data);
+    *m = nn_mat_wrap(NULL, 0, 0);
+}
+
+/* Whether two matrices' storage shares any byte. */
+static bool overlap(const nn_mat *x, const nn_mat *y)
+{
+    uintptr_t x0 = (uintptr_t)x->data, x1 = x0 + nn__mat_size(x) * sizeof(float);
+    uintptr_t y0 = (uintptr_t)y->data, y1 = y0 + nn__mat_size(y) * sizeof(float);
+    return x0 < y1 && y0 < x1;
+}
+
+nn_status nn_mat_mul(nn_mat *C, const nn_mat *A, bool trans_a, const nn_mat *B, bool trans_b,
+                     float alpha, float beta)
+{
+    if (!nn__mat_ok(C) || !nn__mat_ok(A) || !nn__mat_ok(B))
+        return NN_ERR_INVALID_ARG;
+    int M = trans_a ? A->cols : A->rows, K = trans_a ? A->rows : A->cols;
+    int KB = trans_b ? B->cols : B->rows, N = trans_b ? B->rows : B->cols;
+    if (K != KB || C->rows != M || C->cols != N)
+        return NN_ERR_SHAPE;
+    if (overlap(C, A) || overlap(C, B))
+        return NN_ERR_INVALID_ARG;
+    nn__gemm(NN__GEMM_AUTO, trans_a, trans_b, M, N, K, alpha, A->data, A->cols, B->data,
+             B->cols, beta, C->data, C->cols);
+    return NN_OK;
+}
+
+nn_status nn_mat_add(nn_mat *Y, float alpha, const nn_mat *X)
+{
+    if (!nn__mat_ok(Y) || !nn__mat_ok(X))
+        return NN_ERR_INVALID_ARG;
+    if (Y->rows != X->rows || Y->cols != X->cols)
+        return NN_ERR_SHAPE;
+    size_t n = nn__mat_size(Y);
+    for (size_t i = 0; i < n; i++)
+        Y->data[i] += alpha * X->data[i];
+    return NN_OK;
+}
+
+nn_status nn_mat_scale(nn_mat *X, float alpha)
+{
+    if (!nn__mat_ok(X))
+        return NN_ERR_INVALID_ARG;
+    size_t n = nn__mat_size(X);
+    for (size_t i = 0; i < n; i++)
+        X->data[i] *= alpha;
+    return NN_OK;
+}
+
+int nn__argmax(const float *x, int n)
+{
+    int best = 0;
+    for (int j = 1; j < n; j++)
+        if (x[j] > x[best])
+            best = j;
+    return best;
+}
+
+nn_status nn_mat_argmax(const nn_mat *X, int *index)
+{
+    if (!nn__mat_ok(X) || !index)
+        return NN_ERR_INVALID_ARG;
+    for (int r = 0; r < X->rows; r++)
+        index[r] = nn__argmax(X->data + (size_t)r * X->cols, X->cols);
+    return NN_OK;
+}

@@ -1,0 +1,369 @@
+/* The network: dense layers over one flat parameter buffer and one flat gradient buffer,
+ * and the forward and backward passes through them.
+ * Shape letters: B batch rows, I a layer's inputs, O its outputs, P parameters. */
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn_internal.h"
+
+static void *libc_alloc(void *user, void *ptr, size_t osize, size_t nsize)
+{
+    (void)user;
+    (void)osize;
+    if (nsize == 0) {
+        free(ptr);
+        return NULL;
+    }
+    return realloc(ptr, nsize);
+}
+
+void *nn__alloc(nn_model *m, void *ptr, size_t osize, size_t nsize)
+{
+    return m->alloc(m->alloc_user, ptr, osize, nsize);
+}
+
+static bool spec_ok(const nn_layer_spec *s)
+{
+    return s->units > 0 && nn__act_valid(s->act) && isfinite(s->act_param) &&
+           nn__init_valid(s->init) && isfinite(s->init_param) && s->init_param >= 0.0f;
+}
+
+/* Counts the parameters of the specs, or returns 0 if any spec is invalid or the count
+ * would not fit the buffers we can address. */
+static size_t count_params(int n_in, const nn_layer_spec *layers, int n_layers)
+{
+    const size_t limit = (SIZE_MAX / 2 - 64) / sizeof(float);
+    size_t total = 0, I = (size_t)n_in;
+    for (int l = 0; l < n_layers; l++) {
+        if (!spec_ok(&layers[l]))
+            return 0;
+        size_t O = (size_t)layers[l].units;
+        if (I > (limit - total) / (O + 1) || O * I > INT_MAX)
+            return 0;
+        total += O * I + O;
+        I = O;
+    }
+    return total;
+}
+
+nn_status nn_model_create(int n_in, const nn_layer_spec *layers, int n_layers,
+                          const nn_model_opts *opts, nn_model **out)
+{
+    if (n_in <= 0 || !layers || n_layers <= 0 || !out)
+        return NN_ERR_INVALID_ARG;
+    size_t P = count_params(n_in, layers, n_layers);
+    if (P == 0)
+        return NN_ERR_INVALID_ARG;
+    nn_alloc_fn alloc = opts && opts->alloc ? opts->alloc : libc_alloc;
+    void *user = opts && opts->alloc ? opts->alloc_user : NULL;
+
+    nn_model *m = alloc(user, NULL, 0, sizeof *m);
+    if (!m)
+        return NN_ERR_NOMEM;
+    memset(m, 0, sizeof *m);
+    m->alloc = alloc;
+    m->alloc_user = user;
+    m->n_in = n_in;
+    m->n_layers = n_layers;
+    m->n_params = P;
+    m->layers = nn__alloc(m, NULL, 0, (size_t)n_layers * sizeof *m->layers);
+    m->params = nn__alloc(m, NULL, 0, 2 * P * sizeof(float)); /* params, then grads */
+    if (!m->layers || !m->params) {
+        nn_model_destroy(m);
+        return NN_ERR_NOMEM;
+    }
+    m->grads = m->params + P;
+    memset(m->grads, 0, P * sizeof(float));
+
+    nn_rng rng;
+    nn_rng_seed(&rng, opts ? opts->seed : 0);
+    float *p = m->params, *g = m->grads;
+    for (int l = 0, I = n_in; l < n_layers; I = layers[l].units, l++) {
+        const nn_layer_spec *s = &layers[l];
+        nn__layer *L = &m->layers[l];
+        int O = s->units;
+        *L = (nn__layer){.n_in = I, .n_out = O, .act = s->act,
+                         .act_param = nn__act_param(s->act, s->act_param),
+                         .W = p, .dW = g, .b = p + (size_t)O * I, .db = g + (size_t)O * I};
+        nn__init_fill(L->W, O, I, nn__init_resolve(s->init, s->act), s->init_param, &rng);
+        memset(L->b, 0, (size_t)O * sizeof(float));
+        p += (size_t)O * I + O;
+        g += (size_t)O * I + O;
+    }
+    *out = m;
+    return NN_OK;
+}
+
+void nn_model_destroy(nn_model *m)
+{
+    if (!m)
+        return;
+    nn__alloc(m, m->work, m->work_bytes, 0);
+    if (m->params)
+        nn__alloc(m, m->params, 2 * m->n_params * sizeof(float), 0);
+    if (m->layers)
+        nn__alloc(m, m->layers, (size_t)m->n_layers * sizeof *m->layers, 0);
+    m->alloc(m->alloc_user, m, sizeof *m, 0);
+}
+
+int nn_model_inputs(const nn_model *m)
+{
+    return m ? m->n_in : 0;
+}
+
+int nn_model_outputs(const nn_model *m)
+{
+    return m ? nn__out_layer(m)->n_out : 0;
+}
+
+int nn_model_layers(const nn_model *m)
+{
+    return m ? m->n_layers : 0;
+}
+
+nn_status nn_model_layer(nn_model *m, int layer, nn_layer_view *view)
+{
+    if (!m || !view || layer < 0 || layer >= m->n_layers)
+        return NN_ERR_INVALID_ARG;
+    const nn__layer *L = &m->layers[layer];
+    *view = (nn_layer_view){.n_in = L->n_in, .n_out = L->n_out, .act = L->act,
+                            .act_param = L->act_param,
+                            .W = nn_mat_wrap(L->W, L->n_out, L->n_in),
+                            .dW = nn_mat_wrap(L->dW, L->n_out, L->n_in),
+                            .b = nn_mat_wrap(L->b, 1, L->n_out),
+                            .db = nn_mat_wrap(L->db, 1, L->n_out)};
+    return NN_OK;
+}
+
+size_t nn_model_params(nn_model *m, float **params, float **grads)
+{
+    if (!m)
+        return 0;
+    if (params)
+        *params = m->params;
+    if (grads)
+        *grads = m->grads;
+    return m->n_params;
+}
+
+/* ------------------------------------------------------------ workspace */
+
+nn_status nn__reserve(nn_model *m, int B)
+{
+    if (B <= m->cap)
+        return NN_OK;
+    /* Floats per batch row: the input, then Z, dZ and (unless linear) A of every layer. */
+    size_t per_row = (size_t)m->n_in;
+    for (int l = 0; l < m->n_layers; l++)
+        per_row += (size_t)m->layers[l].n_out * (m->layers[l].act == NN_ACT_LINEAR ? 2 : 3);
+    if ((size_t)B > SIZE_MAX / sizeof(float) / per_row)
+        return NN_ERR_NOMEM;
+    size_t bytes = (size_t)B * per_row * sizeof(float);
+    /* realloc-shaped: on failure the old workspace is untouched and still laid out. */
+    float *work = nn__alloc(m, m->work, m->work_bytes, bytes);
+    if (!work)
+        return NN_ERR_NOMEM;
+    m->work = work;
+    m->work_bytes = bytes;
+    m->cap = B;
+    m->batch = 0;
+    m->X = work;
+    work += (size_t)B * m->n_in;
+    for (int l = 0; l < m->n_layers; l++) {
+        nn__layer *L = &m->layers[l];
+        size_t n = (size_t)B * L->n_out;
+        L->Z = work;
+        L->dZ = work + n;
+        L->A = L->act == NN_ACT_LINEAR ? L->Z : work + 2 * n;
+        work += L->act == NN_ACT_LINEAR ? 2 * n : 3 * n;
+    }
+    return NN_OK;
+}
+
+/* ------------------------------------------------------ forward, backward */
+
+/* Z = X·Wᵀ + b, A = g(Z). The bias and the activation are applied row by row right after
+ * the product, while each row of Z is still in cache. */
+static void dense_forward(nn__layer *L, const float *X /* (B, I) */, int B)
+{
+    int I = L->n_in, O = L->n_out;
+    nn__gemm(NN__GEMM_AUTO, false, true, B, O, I, 1.0f, X, I, L->W, I, 0.0f, L->Z, O);
+    for (int r = 0; r < B; r++) {
+        float *z = L->Z + (size_t)r * O;
+        for (int j = 0; j < O; j++)
+            z[j] += L->b[j];
+        nn__act_forward(L->act, L->act_param, 1, O, z, L->A + (size_t)r * O);
+    }
+}
+
+/* Given dZ = dL/dZ in L->dZ: dW += dZᵀ·X, db += Σ_rows dZ, and dX = dZ·W if dX is wanted
+ * (the first layer's input gradient is never needed). */
+static void dense_backward(nn__layer *L, const float *X /* (B, I) */, int B,
+                           float *dX /* (B, I) or NULL */)
+{
+    int I = L->n_in, O = L->n_out;
+    nn__gemm(NN__GEMM_AUTO, true, false, O, I, B, 1.0f, L->dZ, O, X, I, 1.0f, L->dW, I);
+    for (int r = 0; r < B; r++) {
+        const float *dz = L->dZ + (size_t)r * O;
+        for (int j = 0; j < O; j++)
+            L->db[j] += dz[j];
+    }
+    if (dX)
+        nn__gemm(NN__GEMM_AUTO, false, false, B, I, O, 1.0f, L->dZ, O, L->W, I, 0.0f, dX, I);
+}
+
+void nn__forward(nn_model *m, const float *X, int B)
+{
+    const float *in = X;
+    for (int l = 0; l < m->n_layers; l++) {
+        dense_forward(&m->layers[l], in, B);
+        in = m->layers[l].A;
+    }
+}
+
+double nn__backward(nn_model *m, const float *X, int B, const float *Y, int ycols,
+                    nn_loss loss, bool backprop, long *correct)
+{
+    nn__layer *out = &m->layers[m->n_layers - 1];
+    /* CE and BCE are taken from the logits, fused with their activation: dZ = (a - y)/n
+     * comes straight out of the loss. MSE is taken on A and chained through g'. */
+    bool on_logits = loss != NN_LOSS_MSE;
+    double value = nn__loss(loss, B, out->n_out, on_logits ? out->Z : out->A, Y, ycols,
+                            backprop ? out->dZ : NULL, correct);
+    if (!backprop)
+        return value;
+    if (!on_logits)
+        nn__act_backward(out->act, out->act_param, B, out->n_out, out->Z, out->A, out->dZ,
+                         out->dZ);
+    for (int l = m->n_layers - 1; l >= 0; l--) {
+        nn__layer *L = &m->layers[l], *prev = l > 0 ? &m->layers[l - 1] : NULL;
+        dense_backward(L, prev ? prev->A : X, B, prev ? prev->dZ : NULL);
+        if (prev) /* prev->dZ holds dL/dA of the previous layer: make it dL/dZ in place */
+            nn__act_backward(prev->act, prev->act_param, B, prev->n_out, prev->Z, prev->A,
+                             prev->dZ, prev->dZ);
+    }
+    return value;
+}
+
+nn_status nn__check_data(const nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss loss,
+                         nn_loss *resolved)
+{
+    if (!nn__mat_ok(X) || !nn__mat_ok(Y))
+        return NN_ERR_INVALID_ARG;
+    if (X->cols != m->n_in || Y->rows != X->rows)
+        return NN_ERR_SHAPE;
+    const nn__layer *out = nn__out_layer(m);
+    nn_status s = nn__loss_resolve(loss, out->act, resolved);
+    if (s == NN_OK)
+        s = nn__loss_check_targets(*resolved, Y->rows, out->n_out, Y->data, Y->cols);
+    return s;
+}
+
+/* ----------------------------------------------------- the step, public */
+
+nn_status nn_forward(nn_model *m, const nn_mat *X, nn_mat *Out)
+{
+    if (!m || !nn__mat_ok(X) || (Out && !nn__mat_ok(Out)))
+        return NN_ERR_INVALID_ARG;
+    int B = X->rows, O = nn__out_layer(m)->n_out;
+    if (X->cols != m->n_in || (Out && (Out->rows != B || Out->cols != O)))
+        return NN_ERR_SHAPE;
+    nn_status s = nn__reserve(m, B);
+    if (s != NN_OK)
+        return s;
+    memcpy(m->X, X->data, nn__mat_size(X) * sizeof(float));
+    nn__forward(m, m->X, B);
+    m->batch = B;
+    if (Out)
+        memcpy(Out->data, nn__out_layer(m)->A, (size_t)B * O * sizeof(float));
+    return NN_OK;
+}
+
+nn_status nn_backward(nn_model *m, const nn_mat *Y, nn_loss loss, float *loss_value)
+{
+    if (!m || !nn__mat_ok(Y))
+        return NN_ERR_INVALID_ARG;
+    if (m->batch == 0)
+        return NN_ERR_STATE;
+    nn_mat X = nn_mat_wrap(m->X, m->batch, m->n_in);
+    nn_status s = nn__check_data(m, &X, Y, loss, &loss);
+    if (s != NN_OK)
+        return s;
+    double value = nn__backward(m, m->X, m->batch, Y->data, Y->cols, loss, true, NULL);
+    if (loss_value)
+        *loss_value = (float)value;
+    return NN_OK;
+}
+
+nn_status nn_zero_grad(nn_model *m)
+{
+    if (!m)
+        return NN_ERR_INVALID_ARG;
+    memset(m->grads, 0, m->n_params * sizeof(float));
+    return NN_OK;
+}
+
+nn_status nn_sgd_step(nn_model *m, float learning_rate)
+{
+    if (!m || !isfinite(learning_rate) || learning_rate < 0.0f)
+        return NN_ERR_INVALID_ARG;
+    for (size_t i = 0; i < m->n_params; i++)
+        m->params[i] -= learning_rate * m->grads[i];
+    return NN_OK;
+}
+
+/* ------------------------------------------------------- gradient check */
+
+nn_status nn_grad_check(nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss loss, float h,
+                        size_t max_params, double *worst_rel_error)
+{
+    if (!m || !worst_rel_error || !isfinite(h) || h < 0.0f)
+        return NN_ERR_INVALID_ARG;
+    nn_status s = nn__check_data(m, X, Y, loss, &loss);
+    if (s == NN_OK)
+        s = nn__reserve(m, X->rows);
+    if (s != NN_OK)
+        return s;
+    size_t P = m->n_params, bytes = P * sizeof(float);
+    float *saved_grads = nn__alloc(m, NULL, 0, bytes);
+    if (!saved_grads)
+        return NN_ERR_NOMEM;
+    memcpy(saved_grads, m->grads, bytes);
+    if (h == 0.0f)
+        h = 1e-3f;
+    int B = X->rows;
+
+    memset(m->grads, 0, bytes);
+    nn__forward(m, X->data, B);
+    nn__backward(m, X->data, B, Y->data, Y->cols, loss, true, NULL);
+
+    size_t count = max_params > 0 && max_params < P ? max_params : P;
+    double worst = 0.0;
+    for (size_t k = 0; k < count; k++) {
+        size_t i = (size_t)((double)k * (double)P / (double)count); /* spread over all layers */
+        float p = m->params[i], plus = p + h, minus = p - h;
+        m->params[i] = plus;
+        nn__forward(m, X->data, B);
+        double loss_plus = nn__backward(m, X->data, B, Y->data, Y->cols, loss, false, NULL);
+        m->params[i] = minus;
+        nn__forward(m, X->data, B);
+        double loss_minus = nn__backward(m, X->data, B, Y->data, Y->cols, loss, false, NULL);
+        m->params[i] = p;
+        /* Divide by the step actually taken: p ± h is rounded to float. */
+        double fd = (loss_plus - loss_minus) / ((double)plus - (double)minus);
+        double g = m->grads[i];
+        double scale = fmax(fmax(fabs(g), fabs(fd)), 1e-3);
+        double err = fabs(g - fd) / scale;
+        if (isnan(err)) /* a NaN gradient or loss is the worst error there is */
+            err = INFINITY;
+        if (err > worst)
+            worst = err;
+    }
+    memcpy(m->grads, saved_grads, bytes);
+    nn__alloc(m, saved_grads, bytes, 0);
+    m->batch = 0; /* the workspace no longer holds a forward of the caller's */
+    *worst_rel_error = worst;
+    return NN_OK;
+}
