@@ -35,7 +35,7 @@ static void make_spirals(float *x /* (N, 2) */, float *label /* (N) */, nn_rng *
 static int report(void *user, const nn_epoch_info *info)
 {
     (void)user;
-    if (info->epoch % 200 == 0)
+    if (info->epoch % 50 == 0)
         printf("epoch %4d  loss %.4f  train accuracy %.3f\n", info->epoch, info->loss,
                info->accuracy);
     return 0;
@@ -93,7 +93,7 @@ int main(void)
     nn_model *model = NULL;
     nn_status s = nn_model_create(2, layers, 3, &mopts, &model);
     nn_train_opts opts = nn_train_defaults();
-    opts.epochs = 1000;
+    opts.epochs = 300;
     opts.batch_size = 32;
     opts.learning_rate = 0.05f;
     opts.on_epoch = report;

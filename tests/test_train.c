@@ -1,0 +1,410 @@
+/* The training loop, prediction and evaluation: equivalence with the public step functions,
+ * determinism, callbacks, divergence, learning XOR and a line, and every bad input. */
+#include <math.h>
+
+#include "test_util.h"
+
+static nn_model *make_model(int n_in, const nn_layer_spec *specs, int n, uint64_t seed)
+{
+    nn_model_opts opts = {.seed = seed};
+    nn_model *m = NULL;
+    assert_int_equal(nn_model_create(n_in, specs, n, &opts, &m), NN_OK);
+    return m;
+}
+
+static float *params_of(nn_model *m, size_t *count)
+{
+    float *p;
+    *count = nn_model_params(m, &p, NULL);
+    return p;
+}
+
+/* --------------------------------------------------------------- the loop */
+
+/* nn_train with no shuffling must be exactly the loop a user writes with the step functions:
+ * batches of 4, 4 and a last partial batch of 2 (used, not dropped). */
+static void test_train_equals_manual_loop(void **state)
+{
+    (void)state;
+    enum { N = 10, I = 3, O = 2, BATCH = 4, EPOCHS = 3 };
+    nn_layer_spec specs[] = {{.units = 5, .act = NN_ACT_TANH}, {.units = O, .act = NN_ACT_SOFTMAX}};
+    nn_model *a = make_model(I, specs, 2, 5), *b = make_model(I, specs, 2, 5);
+    float x[N * I], y[N];
+    nn_mat X = nn_mat_wrap(x, N, I), Y = nn_mat_wrap(y, N, 1);
+    fill_uniform(&X, -1, 1, 1);
+    for (int i = 0; i < N; i++)
+        y[i] = (float)(x[i * I] > 0);
+
+    nn_train_opts o = nn_train_defaults();
+    o.epochs = EPOCHS;
+    o.batch_size = BATCH;
+    o.learning_rate = 0.3f;
+    o.no_shuffle = true;
+    assert_int_equal(nn_train(a, &X, &Y, &o), NN_OK);
+
+    for (int e = 0; e < EPOCHS; e++)
+        for (int start = 0; start < N; start += BATCH) {
+            int rows = N - start < BATCH ? N - start : BATCH;
+            nn_mat Xb = nn_mat_wrap(x + start * I, rows, I), Yb = nn_mat_wrap(y + start, rows, 1);
+            assert_int_equal(nn_zero_grad(b), NN_OK);
+            assert_int_equal(nn_forward(b, &Xb, NULL), NN_OK);
+            assert_int_equal(nn_backward(b, &Yb, NN_LOSS_CE, NULL), NN_OK);
+            assert_int_equal(nn_sgd_step(b, 0.3f), NN_OK);
+        }
+    size_t P;
+    float *pa = params_of(a, &P), *pb = params_of(b, &P);
+    assert_memory_equal(pa, pb, P * sizeof(float));
+    nn_model_destroy(a);
+    nn_model_destroy(b);
+}
+
+static void test_same_seeds_same_weights(void **state)
+{
+    (void)state;
+    enum { N = 64, I = 4 };
+    nn_layer_spec specs[] = {{.units = 8, .act = NN_ACT_RELU}, {.units = 3, .act = NN_ACT_SOFTMAX}};
+    float x[N * I], y[N];
+    nn_mat X = nn_mat_wrap(x, N, I), Y = nn_mat_wrap(y, N, 1);
+    fill_uniform(&X, -1, 1, 2);
+    for (int i = 0; i < N; i++)
+        y[i] = (float)(i % 3);
+    nn_train_opts o = nn_train_defaults();
+    o.epochs = 5;
+    o.batch_size = 8;
+    o.shuffle_seed = 77;
+    nn_model *m[3];
+    for (int k = 0; k < 3; k++) {
+        m[k] = make_model(I, specs, 2, 9);
+        o.shuffle_seed = k < 2 ? 77 : 78;
+        assert_int_equal(nn_train(m[k], &X, &Y, &o), NN_OK);
+    }
+    size_t P;
+    float *p0 = params_of(m[0], &P), *p1 = params_of(m[1], &P), *p2 = params_of(m[2], &P);
+    assert_memory_equal(p0, p1, P * sizeof(float));     /* bit-identical */
+    assert_memory_not_equal(p0, p2, P * sizeof(float)); /* the shuffle seed matters */
+    for (int k = 0; k < 3; k++)
+        nn_model_destroy(m[k]);
+}
+
+typedef struct epoch_log {
+    int calls, stop_at, last_epoch, epochs;
+    double first_loss, last_loss, last_accuracy;
+    bool all_valid;
+} epoch_log;
+
+static int log_epoch(void *user, const nn_epoch_info *info)
+{
+    epoch_log *log = user;
+    log->calls++;
+    if (log->calls == 1)
+        log->first_loss = info->loss;
+    log->all_valid &= info->epoch == log->calls && isfinite(info->loss) && info->seconds >= 0.0;
+    log->last_epoch = info->epoch;
+    log->epochs = info->epochs;
+    log->last_loss = info->loss;
+    log->last_accuracy = info->accuracy;
+    return log->stop_at && info->epoch >= log->stop_at;
+}
+
+/* XOR with the recipe of the example: learned from a fixed seed, the callback sees every
+ * epoch with a falling loss, and the outputs are on the right sides of 0.5. */
+static void test_learns_xor(void **state)
+{
+    (void)state;
+    float x[] = {0, 0, 0, 1, 1, 0, 1, 1}, y[] = {0, 1, 1, 0}, p[4];
+    nn_mat X = nn_mat_wrap(x, 4, 2), Y = nn_mat_wrap(y, 4, 1), P = nn_mat_wrap(p, 4, 1);
+    nn_layer_spec specs[] = {{.units = 4, .act = NN_ACT_TANH}, {.units = 1, .act = NN_ACT_SIGMOID}};
+    nn_model *m = make_model(2, specs, 2, 42);
+    epoch_log log = {.all_valid = true};
+    nn_train_opts o = nn_train_defaults();
+    o.epochs = 2000;
+    o.batch_size = 4;
+    o.learning_rate = 0.5f;
+    o.on_epoch = log_epoch;
+    o.user = &log;
+    assert_int_equal(nn_train(m, &X, &Y, &o), NN_OK);
+    assert_int_equal(log.calls, 2000);
+    assert_true(log.all_valid);
+    assert_true(log.last_loss < 0.05 && log.last_loss < log.first_loss);
+    assert_true(log.last_accuracy == 1.0);
+    assert_int_equal(nn_predict(m, &X, &P), NN_OK);
+    for (int i = 0; i < 4; i++)
+        assert_true((p[i] > 0.5f) == (y[i] > 0.5f));
+    nn_model_destroy(m);
+}
+
+/* The seed article's first example: one linear neuron, MSE, learns y = 3x + 2. */
+static void test_learns_a_line(void **state)
+{
+    (void)state;
+    enum { N = 50 };
+    float x[N], y[N];
+    for (int i = 0; i < N; i++) {
+        x[i] = (float)i / N;
+        y[i] = 3.0f * x[i] + 2.0f;
+    }
+    nn_mat X = nn_mat_wrap(x, N, 1), Y = nn_mat_wrap(y, N, 1);
+    nn_layer_spec specs[] = {{.units = 1, .act = NN_ACT_LINEAR}};
+    nn_model *m = make_model(1, specs, 1, 3);
+    epoch_log log = {.all_valid = true};
+    nn_train_opts o = nn_train_defaults();
+    o.epochs = 500;
+    o.batch_size = 10;
+    o.learning_rate = 0.1f;
+    o.on_epoch = log_epoch;
+    o.user = &log;
+    assert_int_equal(nn_train(m, &X, &Y, &o), NN_OK);
+    assert_true(isnan(log.last_accuracy)); /* accuracy has no meaning for MSE */
+    nn_layer_view v;
+    nn_model_layer(m, 0, &v);
+    assert_float_equal(v.W.data[0], 3.0f, 1e-3);
+    assert_float_equal(v.b.data[0], 2.0f, 1e-3);
+    nn_model_destroy(m);
+}
+
+static void test_callback_stops_training(void **state)
+{
+    (void)state;
+    float x[] = {0, 1, 2, 3}, y[] = {0, 1, 2, 3};
+    nn_mat X = nn_mat_wrap(x, 4, 1), Y = nn_mat_wrap(y, 4, 1);
+    nn_layer_spec specs[] = {{.units = 1}};
+    nn_model *m = make_model(1, specs, 1, 1);
+    epoch_log log = {.stop_at = 3, .all_valid = true};
+    nn_train_opts o = nn_train_defaults();
+    o.epochs = 100;
+    o.on_epoch = log_epoch;
+    o.user = &log;
+    assert_int_equal(nn_train(m, &X, &Y, &o), NN_OK);
+    assert_int_equal(log.calls, 3);
+    assert_int_equal(log.epochs, 100);
+    /* Zero epochs is a valid request for no training. */
+    size_t P;
+    float before[2], *p = params_of(m, &P);
+    memcpy(before, p, sizeof before);
+    o.epochs = 0;
+    assert_int_equal(nn_train(m, &X, &Y, &o), NN_OK);
+    assert_memory_equal(before, p, sizeof before);
+    nn_model_destroy(m);
+}
+
+/* A learning rate far too large makes the loss overflow: training stops with its own status
+ * and the weights are those of the last step whose loss and gradient were finite. */
+static void test_divergence_stops(void **state)
+{
+    (void)state;
+    float x[] = {1, 2, 3, 4}, y[] = {1e3f, 2e3f, 3e3f, 4e3f};
+    nn_mat X = nn_mat_wrap(x, 4, 1), Y = nn_mat_wrap(y, 4, 1);
+    nn_layer_spec specs[] = {{.units = 8, .act = NN_ACT_LINEAR}, {.units = 1}};
+    nn_model *m = make_model(1, specs, 2, 1);
+    epoch_log log = {.all_valid = true};
+    nn_train_opts o = nn_train_defaults();
+    o.epochs = 1000;
+    o.batch_size = 4;
+    o.learning_rate = 1.0f;
+    o.on_epoch = log_epoch;
+    o.user = &log;
+    assert_int_equal(nn_train(m, &X, &Y, &o), NN_ERR_DIVERGED);
+    assert_true(log.calls < 1000);
+    size_t P;
+    float *p = params_of(m, &P);
+    for (size_t i = 0; i < P; i++)
+        assert_true(isfinite(p[i]));
+    nn_model_destroy(m);
+}
+
+/* ------------------------------------------------------ predict, evaluate */
+
+/* Predict works in chunks; the result must not depend on them: compare with one forward per
+ * row over more rows than a chunk. */
+static void test_predict_matches_forward(void **state)
+{
+    (void)state;
+    enum { N = 600, I = 3, O = 4 };
+    nn_layer_spec specs[] = {{.units = 7, .act = NN_ACT_RELU}, {.units = O, .act = NN_ACT_SOFTMAX}};
+    nn_model *m = make_model(I, specs, 2, 4);
+    static float x[N * I], out[N * O];
+    nn_mat X = nn_mat_wrap(x, N, I), Out = nn_mat_wrap(out, N, O);
+    fill_uniform(&X, -3, 3, 4);
+    assert_int_equal(nn_predict(m, &X, &Out), NN_OK);
+    for (int r = 0; r < N; r += 37) {
+        float row[O];
+        nn_mat Xr = nn_mat_wrap(x + r * I, 1, I), Or = nn_mat_wrap(row, 1, O);
+        assert_int_equal(nn_forward(m, &Xr, &Or), NN_OK);
+        for (int j = 0; j < O; j++)
+            assert_float_equal(out[r * O + j], row[j], 1e-6);
+    }
+    nn_mat Bad = nn_mat_wrap(out, N - 1, O);
+    assert_int_equal(nn_predict(m, &X, &Bad), NN_ERR_SHAPE);
+    assert_int_equal(nn_predict(m, NULL, &Out), NN_ERR_INVALID_ARG);
+    assert_int_equal(nn_predict(NULL, &X, &Out), NN_ERR_INVALID_ARG);
+    nn_model_destroy(m);
+}
+
+/* Evaluate against the definitions applied to predict's probabilities: mean -log p_label and
+ * the fraction of rows whose argmax is the label. */
+static void test_evaluate_matches_definitions(void **state)
+{
+    (void)state;
+    enum { N = 300, I = 2, O = 3 };
+    nn_layer_spec specs[] = {{.units = 6, .act = NN_ACT_TANH}, {.units = O, .act = NN_ACT_SOFTMAX}};
+    nn_model *m = make_model(I, specs, 2, 6);
+    static float x[N * I], y[N], onehot[N * O], p[N * O];
+    nn_mat X = nn_mat_wrap(x, N, I), P = nn_mat_wrap(p, N, O);
+    fill_uniform(&X, -2, 2, 6);
+    for (int i = 0; i < N; i++) {
+        y[i] = (float)(i % O);
+        onehot[i * O + i % O] = 1.0f;
+    }
+    assert_int_equal(nn_predict(m, &X, &P), NN_OK);
+    double want_loss = 0, want_acc = 0;
+    int idx[N];
+    nn_mat_argmax(&P, idx);
+    for (int i = 0; i < N; i++) {
+        want_loss -= log(p[i * O + i % O]) / N;
+        want_acc += (idx[i] == i % O) / (double)N;
+    }
+    double loss = 0, acc = 0;
+    nn_mat Yi = nn_mat_wrap(y, N, 1), Yh = nn_mat_wrap(onehot, N, O);
+    assert_int_equal(nn_evaluate(m, &X, &Yi, NN_LOSS_AUTO, &loss, &acc), NN_OK);
+    assert_float_equal(loss, want_loss, 1e-5);
+    assert_float_equal(acc, want_acc, 1e-12);
+    assert_int_equal(nn_evaluate(m, &X, &Yh, NN_LOSS_CE, &loss, &acc), NN_OK);
+    assert_float_equal(loss, want_loss, 1e-5);
+    assert_float_equal(acc, want_acc, 1e-12);
+    assert_int_equal(nn_evaluate(m, &X, &Yi, NN_LOSS_MSE, &loss, &acc), NN_ERR_SHAPE);
+    nn_model_destroy(m);
+}
+
+/* ------------------------------------------------------------ bad input */
+
+/* Every bad argument gets its status, and the model's weights are untouched. */
+static void test_train_rejects_bad_input(void **state)
+{
+    (void)state;
+    enum { N = 6, I = 2, O = 3 };
+    nn_layer_spec specs[] = {{.units = 4, .act = NN_ACT_RELU}, {.units = O, .act = NN_ACT_SOFTMAX}};
+    nn_model *m = make_model(I, specs, 2, 1);
+    float x[N * I] = {0}, y[N] = {0, 1, 2, 0, 1, 2}, yhot[N * O] = {0};
+    float y_range[N] = {0, 1, 3, 0, 1, 2}, y_neg[N] = {0, -1, 2, 0, 1, 2}, y_frac[N] = {0, 1.5f};
+    nn_mat X = nn_mat_wrap(x, N, I), Y = nn_mat_wrap(y, N, 1);
+    nn_mat Xcols = nn_mat_wrap(x, N / 2, I * 2), Yrows = nn_mat_wrap(y, N - 1, 1);
+    nn_mat Ycols = nn_mat_wrap(yhot, N / 3, O + 3), Ynull = nn_mat_wrap(NULL, N, 1);
+    nn_mat Yrange = nn_mat_wrap(y_range, N, 1), Yneg = nn_mat_wrap(y_neg, N, 1);
+    nn_mat Yfrac = nn_mat_wrap(y_frac, N, 1), Xempty = nn_mat_wrap(x, 0, I);
+    size_t P;
+    float *p = params_of(m, &P), *before = malloc(P * sizeof(float));
+    assert_non_null(before);
+    memcpy(before, p, P * sizeof(float));
+    nn_train_opts ok = nn_train_defaults(), o;
+
+    assert_int_equal(nn_train(NULL, &X, &Y, &ok), NN_ERR_INVALID_ARG);
+    assert_int_equal(nn_train(m, NULL, &Y, &ok), NN_ERR_INVALID_ARG);
+    assert_int_equal(nn_train(m, &X, NULL, &ok), NN_ERR_INVALID_ARG);
+    assert_int_equal(nn_train(m, &X, &Ynull, &ok), NN_ERR_INVALID_ARG);
+    assert_int_equal(nn_train(m, &Xempty, &Y, &ok), NN_ERR_INVALID_ARG);
+    assert_int_equal(nn_train(m, &Xcols, &Y, &ok), NN_ERR_SHAPE);
+    assert_int_equal(nn_train(m, &X, &Yrows, &ok), NN_ERR_SHAPE);
+    assert_int_equal(nn_train(m, &X, &Ycols, &ok), NN_ERR_SHAPE);
+    assert_int_equal(nn_train(m, &X, &Yrange, &ok), NN_ERR_LABEL);
+    assert_int_equal(nn_train(m, &X, &Yneg, &ok), NN_ERR_LABEL);
+    assert_int_equal(nn_train(m, &X, &Yfrac, &ok), NN_ERR_LABEL);
+    o = ok, o.batch_size = 0;
+    assert_int_equal(nn_train(m, &X, &Y, &o), NN_ERR_INVALID_ARG);
+    o = ok, o.batch_size = -4;
+    assert_int_equal(nn_train(m, &X, &Y, &o), NN_ERR_INVALID_ARG);
+    o = ok, o.epochs = -1;
+    assert_int_equal(nn_train(m, &X, &Y, &o), NN_ERR_INVALID_ARG);
+    float rates[] = {NAN, INFINITY, -0.01f};
+    for (int k = 0; k < 3; k++) {
+        o = ok, o.learning_rate = rates[k];
+        assert_int_equal(nn_train(m, &X, &Y, &o), NN_ERR_INVALID_ARG);
+    }
+    o = ok, o.loss = (nn_loss)9;
+    assert_int_equal(nn_train(m, &X, &Y, &o), NN_ERR_INVALID_ARG);
+    o = ok, o.loss = NN_LOSS_BCE; /* the output is a softmax */
+    assert_int_equal(nn_train(m, &X, &Y, &o), NN_ERR_LOSS_ACT);
+    assert_int_equal(nn_evaluate(m, &X, &Yrange, NN_LOSS_AUTO, NULL, NULL), NN_ERR_LABEL);
+    assert_int_equal(nn_evaluate(NULL, &X, &Y, NN_LOSS_AUTO, NULL, NULL), NN_ERR_INVALID_ARG);
+    assert_memory_equal(before, p, P * sizeof(float));
+
+    assert_int_equal(nn_train(m, &X, &Y, NULL), NN_OK); /* NULL options: the defaults */
+    free(before);
+    nn_model_destroy(m);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    nn_train_opts o = nn_train_defaults();
+    assert_int_equal(o.epochs, 10);
+    assert_int_equal(o.batch_size, 32);
+    assert_float_equal(o.learning_rate, 0.01f, 0);
+    assert_int_equal(o.loss, NN_LOSS_AUTO);
+    assert_false(o.no_shuffle);
+    assert_null(o.on_epoch);
+}
+
+/* Every allocation nn_train makes may fail: NN_ERR_NOMEM, nothing leaked, weights untouched,
+ * and the model trains normally afterwards. */
+static void test_train_allocation_failures(void **state)
+{
+    (void)state;
+    enum { N = 20, I = 3 };
+    nn_layer_spec specs[] = {{.units = 5, .act = NN_ACT_TANH}, {.units = 1, .act = NN_ACT_SIGMOID}};
+    float x[N * I], y[N];
+    nn_mat X = nn_mat_wrap(x, N, I), Y = nn_mat_wrap(y, N, 1);
+    fill_uniform(&X, -1, 1, 8);
+    for (int i = 0; i < N; i++)
+        y[i] = (float)(x[i * I] > 0);
+    int failures_seen = 0;
+    for (long k = 1;; k++) {
+        counting_alloc c = {0};
+        nn_model_opts mo = {.seed = 2, .alloc = counting_alloc_fn, .alloc_user = &c};
+        nn_model *m = NULL;
+        assert_int_equal(nn_model_create(I, specs, 2, &mo, &m), NN_OK);
+        size_t P;
+        float *p = params_of(m, &P), before[64];
+        assert_true(P <= 64);
+        memcpy(before, p, P * sizeof(float));
+        c.fail_at = c.calls + k;
+        nn_status s = nn_train(m, &X, &Y, NULL);
+        if (s == NN_OK) {
+            nn_model_destroy(m);
+            assert_int_equal(c.live_blocks, 0);
+            break;
+        }
+        failures_seen++;
+        assert_int_equal(s, NN_ERR_NOMEM);
+        assert_memory_equal(before, p, P * sizeof(float));
+        assert_int_equal(nn_train(m, &X, &Y, NULL), NN_OK);
+        nn_model_destroy(m);
+        assert_int_equal(c.live_blocks, 0);
+        assert_int_equal(c.live_bytes, 0);
+    }
+    assert_true(failures_seen >= 2); /* the workspace and the visiting order */
+}
+
+int main(void)
+{
+    const struct CMUnitTest loop[] = {
+        cmocka_unit_test(test_train_equals_manual_loop),
+        cmocka_unit_test(test_same_seeds_same_weights),
+        cmocka_unit_test(test_learns_xor),
+        cmocka_unit_test(test_learns_a_line),
+        cmocka_unit_test(test_callback_stops_training),
+        cmocka_unit_test(test_divergence_stops),
+    };
+    const struct CMUnitTest inference[] = {
+        cmocka_unit_test(test_predict_matches_forward),
+        cmocka_unit_test(test_evaluate_matches_definitions),
+    };
+    const struct CMUnitTest input[] = {
+        cmocka_unit_test(test_train_rejects_bad_input),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_train_allocation_failures),
+    };
+    int failed = cmocka_run_group_tests_name("training loop", loop, NULL, NULL);
+    failed += cmocka_run_group_tests_name("predict and evaluate", inference, NULL, NULL);
+    failed += cmocka_run_group_tests_name("bad input", input, NULL, NULL);
+    return failed != 0;
+}
