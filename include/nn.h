@@ -293,6 +293,12 @@ nn_status nn_predict(nn_model *model, const nn_mat *X, nn_mat *Out);
 nn_status nn_evaluate(nn_model *model, const nn_mat *X, const nn_mat *Y, nn_loss loss,
                       double *loss_value, double *accuracy);
 
+/* ------------------------------------------------------- data and metrics */
+
+/* ------------------------------------------------------------ model files */
+
+/* ------------------------------------------------------------ ONNX export */
+
 #ifdef __cplusplus
 }
 #endif
