@@ -198,13 +198,16 @@ static void dense_forward(nn__layer *L, const float *X /* (B, I) */, int B)
     }
 }
 
-/* Given dZ = dL/dZ in L->dZ: dW += dZᵀ·X, db += Σ_rows dZ, and dX = dZ·W if dX is wanted
- * (the first layer's input gradient is never needed). */
+/* Given dZ = dL/dZ in L->dZ: dW (+)= dZᵀ·X, db (+)= Σ_rows dZ, and dX = dZ·W if dX is
+ * wanted (the first layer's input gradient is never needed). */
 static void dense_backward(nn__layer *L, const float *X /* (B, I) */, int B,
-                           float *dX /* (B, I) or NULL */)
+                           float *dX /* (B, I) or NULL */, bool accumulate)
 {
     int I = L->n_in, O = L->n_out;
-    nn__gemm(NN__GEMM_AUTO, true, false, O, I, B, 1.0f, L->dZ, O, X, I, 1.0f, L->dW, I);
+    nn__gemm(NN__GEMM_AUTO, true, false, O, I, B, 1.0f, L->dZ, O, X, I, accumulate ? 1.0f : 0.0f,
+             L->dW, I);
+    if (!accumulate)
+        memset(L->db, 0, (size_t)O * sizeof(float));
     for (int r = 0; r < B; r++) {
         const float *dz = L->dZ + (size_t)r * O;
         for (int j = 0; j < O; j++)
@@ -224,8 +227,9 @@ void nn__forward(nn_model *m, const float *X, int B)
 }
 
 double nn__backward(nn_model *m, const float *X, int B, const float *Y, int ycols,
-                    nn_loss loss, bool backprop, long *correct)
+                    nn_loss loss, nn__grad_mode mode, long *correct)
 {
+    bool backprop = mode != NN__LOSS_ONLY;
     nn__layer *out = &m->layers[m->n_layers - 1];
     /* CE and BCE are taken from the logits, fused with their activation: dZ = (a - y)/n
      * comes straight out of the loss. MSE is taken on A and chained through g'. */
@@ -239,7 +243,8 @@ double nn__backward(nn_model *m, const float *X, int B, const float *Y, int ycol
                          out->dZ);
     for (int l = m->n_layers - 1; l >= 0; l--) {
         nn__layer *L = &m->layers[l], *prev = l > 0 ? &m->layers[l - 1] : NULL;
-        dense_backward(L, prev ? prev->A : X, B, prev ? prev->dZ : NULL);
+        dense_backward(L, prev ? prev->A : X, B, prev ? prev->dZ : NULL,
+                       mode == NN__GRAD_ADD);
         if (prev) /* prev->dZ holds dL/dA of the previous layer: make it dL/dZ in place */
             nn__act_backward(prev->act, prev->act_param, B, prev->n_out, prev->Z, prev->A,
                              prev->dZ, prev->dZ);
@@ -291,7 +296,7 @@ nn_status nn_backward(nn_model *m, const nn_mat *Y, nn_loss loss, float *loss_va
     nn_status s = nn__check_data(m, &X, Y, loss, &loss);
     if (s != NN_OK)
         return s;
-    double value = nn__backward(m, m->X, m->batch, Y->data, Y->cols, loss, true, NULL);
+    double value = nn__backward(m, m->X, m->batch, Y->data, Y->cols, loss, NN__GRAD_ADD, NULL);
     if (loss_value)
         *loss_value = (float)value;
     return NN_OK;
@@ -335,9 +340,8 @@ nn_status nn_grad_check(nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss l
         h = 1e-3f;
     int B = X->rows;
 
-    memset(m->grads, 0, bytes);
     nn__forward(m, X->data, B);
-    nn__backward(m, X->data, B, Y->data, Y->cols, loss, true, NULL);
+    nn__backward(m, X->data, B, Y->data, Y->cols, loss, NN__GRAD_SET, NULL);
 
     size_t count = max_params > 0 && max_params < P ? max_params : P;
     double worst = 0.0;
@@ -346,10 +350,12 @@ nn_status nn_grad_check(nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss l
         float p = m->params[i], plus = p + h, minus = p - h;
         m->params[i] = plus;
         nn__forward(m, X->data, B);
-        double loss_plus = nn__backward(m, X->data, B, Y->data, Y->cols, loss, false, NULL);
+        double loss_plus =
+            nn__backward(m, X->data, B, Y->data, Y->cols, loss, NN__LOSS_ONLY, NULL);
         m->params[i] = minus;
         nn__forward(m, X->data, B);
-        double loss_minus = nn__backward(m, X->data, B, Y->data, Y->cols, loss, false, NULL);
+        double loss_minus =
+            nn__backward(m, X->data, B, Y->data, Y->cols, loss, NN__LOSS_ONLY, NULL);
         m->params[i] = p;
         /* Divide by the step actually taken: p ± h is rounded to float. */
         double fd = (loss_plus - loss_minus) / ((double)plus - (double)minus);

@@ -98,10 +98,16 @@ void *nn__alloc(nn_model *m, void *ptr, size_t osize, size_t nsize);
 nn_status nn__reserve(nn_model *m, int B);
 /* Runs X (B, n_in) forward through every layer (B <= cap); X may be m->X or caller memory. */
 void nn__forward(nn_model *m, const float *X, int B);
-/* Loss of the last forward (B rows) against Y and, if backprop, accumulates the gradients.
- * The loss is resolved and Y checked by the caller. */
+/* What nn__backward does with the gradients. */
+typedef enum nn__grad_mode {
+    NN__LOSS_ONLY, /* only the loss: no back-propagation */
+    NN__GRAD_SET,  /* dW, db = this batch's gradient (no zero_grad pass needed) */
+    NN__GRAD_ADD,  /* dW, db += this batch's gradient */
+} nn__grad_mode;
+/* Loss of the last forward (B rows) against Y, and the gradients as mode says. X is the
+ * input of that forward. The loss is resolved and Y checked by the caller. */
 double nn__backward(nn_model *m, const float *X, int B, const float *Y, int ycols,
-                    nn_loss loss, bool backprop, long *correct);
+                    nn_loss loss, nn__grad_mode mode, long *correct);
 /* Checks X, Y and the loss against the model: shapes, label values; resolves the loss. */
 nn_status nn__check_data(const nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss loss,
                          nn_loss *resolved);

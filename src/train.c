@@ -72,9 +72,10 @@ static nn_status run_epoch(nn_model *m, const nn_mat *X, const nn_mat *Y, const 
         gather(m->X, X->data, X->cols, order + start, B);
         gather(Ybatch, Y->data, Y->cols, order + start, B);
         nn__forward(m, m->X, B);
-        memset(m->grads, 0, m->n_params * sizeof(float));
         long batch_hits = 0;
-        double value = nn__backward(m, m->X, B, Ybatch, Y->cols, loss, true, &batch_hits);
+        /* GRAD_SET: the product writes dW afresh, so no zero_grad pass over all gradients. */
+        double value =
+            nn__backward(m, m->X, B, Ybatch, Y->cols, loss, NN__GRAD_SET, &batch_hits);
         if (!isfinite(value) || !grads_finite(m))
             return NN_ERR_DIVERGED;
         for (size_t i = 0; i < m->n_params; i++)
@@ -179,7 +180,7 @@ nn_status nn_evaluate(nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss los
         nn__forward(m, X->data + (size_t)start * m->n_in, B);
         /* Every loss is a mean over rows (times O), so chunk means weighted by rows add up. */
         total += B * nn__backward(m, NULL, B, Y->data + (size_t)start * Y->cols, Y->cols, loss,
-                                  false, &chunk_hits);
+                                  NN__LOSS_ONLY, &chunk_hits);
         hits += chunk_hits;
     }
     long units = hit_units(loss, N, O);

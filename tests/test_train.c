@@ -384,6 +384,47 @@ static void test_train_allocation_failures(void **state)
     assert_true(failures_seen >= 2); /* the workspace and the visiting order */
 }
 
+/* After the first step at a batch size, a step allocates nothing: the allocations of a
+ * whole nn_train call do not grow with the number of epochs (steps), and a hand-written loop
+ * allocates only on its first forward. */
+static void test_steps_do_not_allocate(void **state)
+{
+    (void)state;
+    enum { N = 100, I = 5 };
+    nn_layer_spec specs[] = {{.units = 16, .act = NN_ACT_RELU}, {.units = 4, .act = NN_ACT_SOFTMAX}};
+    float x[N * I], y[N];
+    nn_mat X = nn_mat_wrap(x, N, I), Y = nn_mat_wrap(y, N, 1);
+    fill_uniform(&X, -1, 1, 9);
+    for (int i = 0; i < N; i++)
+        y[i] = (float)(i % 4);
+    long calls[2];
+    for (int k = 0; k < 2; k++) {
+        counting_alloc c = {0};
+        nn_model_opts mo = {.alloc = counting_alloc_fn, .alloc_user = &c};
+        nn_model *m = NULL;
+        assert_int_equal(nn_model_create(I, specs, 2, &mo, &m), NN_OK);
+        long after_create = c.calls;
+        nn_train_opts o = nn_train_defaults();
+        o.epochs = k == 0 ? 1 : 20; /* 4 steps, then 80 */
+        o.batch_size = 32;
+        assert_int_equal(nn_train(m, &X, &Y, &o), NN_OK);
+        calls[k] = c.calls - after_create;
+
+        nn_mat Xb = nn_mat_wrap(x, 32, I), Yb = nn_mat_wrap(y, 32, 1);
+        long before_loop = c.calls;
+        for (int step = 0; step < 10; step++) {
+            assert_int_equal(nn_forward(m, &Xb, NULL), NN_OK);
+            assert_int_equal(nn_backward(m, &Yb, NN_LOSS_CE, NULL), NN_OK);
+            assert_int_equal(nn_sgd_step(m, 0.01f), NN_OK);
+            assert_int_equal(nn_zero_grad(m), NN_OK);
+        }
+        assert_int_equal(c.calls, before_loop); /* the workspace already holds 32 rows */
+        nn_model_destroy(m);
+    }
+    assert_true(calls[0] > 0);
+    assert_int_equal(calls[0], calls[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest loop[] = {
@@ -402,6 +443,7 @@ int main(void)
         cmocka_unit_test(test_train_rejects_bad_input),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_train_allocation_failures),
+        cmocka_unit_test(test_steps_do_not_allocate),
     };
     int failed = cmocka_run_group_tests_name("training loop", loop, NULL, NULL);
     failed += cmocka_run_group_tests_name("predict and evaluate", inference, NULL, NULL);
