@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * libnn — a small C library for building and training neural networks.
  *
  * The header is the manual. A complete program that learns XOR:
@@ -59,12 +60,12 @@ extern "C" {
 #define NN_VERSION_PATCH 0
 #define NN_VERSION_STRING "0.1.0"
 
-/* The version the library was built as, "MAJOR.MINOR.PATCH" (compare with NN_VERSION_STRING). */
+/** The version the library was built as, "MAJOR.MINOR.PATCH" (compare with NN_VERSION_STRING). */
 const char *nn_version(void);
 
 /* ----------------------------------------------------------------- status */
 
-/* X(name, code, message): the one list the enum and the messages are generated from. */
+/** X(name, code, message): the one list the enum and the messages are generated from. */
 #define NN_STATUS_LIST(X)                                                        \
     X(NN_OK, 0, "success")                                                       \
     X(NN_ERR_INVALID_ARG, 1, "invalid argument")                                 \
@@ -84,88 +85,88 @@ typedef enum nn_status {
 #undef NN_STATUS_ENUM_
 } nn_status;
 
-/* A static, human-readable message for a status; never NULL (unknown codes get one too). */
+/** A static, human-readable message for a status; never NULL (unknown codes get one too). */
 const char *nn_status_message(nn_status status);
 
 /* ------------------------------------------------------- random numbers */
 
-/* Seeded generator (xoshiro128**) with explicit state: same seed, same numbers on every
+/** Seeded generator (xoshiro128**) with explicit state: same seed, same numbers on every
  * platform. Copy the struct to fork a stream. */
 typedef struct nn_rng {
     uint32_t s[4];
 } nn_rng;
 
-/* Seeds the generator; every 64-bit seed (0 included) gives a distinct, valid stream. */
+/** Seeds the generator; every 64-bit seed (0 included) gives a distinct, valid stream. */
 void nn_rng_seed(nn_rng *rng, uint64_t seed);
-/* Next 32 random bits. */
+/** Next 32 random bits. */
 uint32_t nn_rng_next(nn_rng *rng);
-/* Uniform float in [0, 1), 24 random bits. */
+/** Uniform float in [0, 1), 24 random bits. */
 float nn_rng_uniform(nn_rng *rng);
-/* Standard normal N(0, 1) (Marsaglia's polar method, computed in double). */
+/** Standard normal N(0, 1) (Marsaglia's polar method, computed in double). */
 float nn_rng_normal(nn_rng *rng);
 
 /* --------------------------------------------------------------- matrices */
 
-/* A row-major matrix: element (r, c) is data[r * cols + c]. It either owns its data
+/** A row-major matrix: element (r, c) is data[r * cols + c]. It either owns its data
  * (nn_mat_alloc / nn_mat_free) or wraps memory the caller owns (nn_mat_wrap). */
 typedef struct nn_mat {
     int rows;
     int cols;
-    float *data; /* (rows, cols) */
+    float *data; /**< (rows, cols) */
 } nn_mat;
 
-/* A view of caller memory; nothing is copied or allocated, nothing is to be freed. */
+/** A view of caller memory; nothing is copied or allocated, nothing is to be freed. */
 nn_mat nn_mat_wrap(float *data, int rows, int cols);
-/* Allocates a zero-filled (rows, cols) matrix with the C library's calloc. */
+/** Allocates a zero-filled (rows, cols) matrix with the C library's calloc. */
 nn_status nn_mat_alloc(nn_mat *m, int rows, int cols);
-/* Frees what nn_mat_alloc allocated and zeroes *m; NULL or an empty matrix is fine. */
+/** Frees what nn_mat_alloc allocated and zeroes *m; NULL or an empty matrix is fine. */
 void nn_mat_free(nn_mat *m);
 
-/* C = alpha·op(A)·op(B) + beta·C, op(X) = Xᵀ when trans_x is true.
+/** C = alpha·op(A)·op(B) + beta·C, op(X) = Xᵀ when trans_x is true.
  * op(A) is (M, K), op(B) is (K, N), C is (M, N); C must not overlap A or B.
  * With beta == 0, C is only written, never read (it may hold NaNs). */
 nn_status nn_mat_mul(nn_mat *C, const nn_mat *A, bool trans_a, const nn_mat *B, bool trans_b,
                      float alpha, float beta);
-/* Y += alpha·X, element-wise; X and Y have the same shape. */
+/** Y += alpha·X, element-wise; X and Y have the same shape. */
 nn_status nn_mat_add(nn_mat *Y, float alpha, const nn_mat *X);
-/* X *= alpha. */
+/** X *= alpha. */
 nn_status nn_mat_scale(nn_mat *X, float alpha);
-/* index[r] = the column of row r's largest element (the first on ties): the "hardmax". */
+/** index[r] = the column of row r's largest element (the first on ties): the "hardmax". */
 nn_status nn_mat_argmax(const nn_mat *X, int *index /* (X->rows) */);
 
 /* ------------------------------------------------------------ activations */
 
-/* a = g(z), element-wise except softmax (per row). g' is given in terms of z or a. */
+/** a = g(z), element-wise except softmax (per row). g' is given in terms of z or a. */
 typedef enum nn_act {
-    NN_ACT_LINEAR = 0,     /* a = z;                          a' = 1 */
-    NN_ACT_SIGMOID = 1,    /* a = 1 / (1 + e^-z);             a' = a (1 - a) */
-    NN_ACT_TANH = 2,       /* a = (e^z - e^-z) / (e^z + e^-z); a' = 1 - a² */
-    NN_ACT_RELU = 3,       /* a = max(0, z);                  a' = z > 0 ? 1 : 0 (0 at z = 0, as PyTorch) */
-    NN_ACT_LEAKY_RELU = 4, /* a = z > 0 ? z : s·z;            a' = z > 0 ? 1 : s; s = param, 0 → 0.01 */
-    NN_ACT_SOFTMAX = 5,    /* a_i = e^(z_i) / Σ_j e^(z_j) per row; da → dz: dz_i = a_i (da_i - Σ_j da_j a_j) */
+    NN_ACT_LINEAR = 0,     /**< a = z;                          a' = 1 */
+    NN_ACT_SIGMOID = 1,    /**< a = 1 / (1 + e^-z);             a' = a (1 - a) */
+    NN_ACT_TANH = 2,       /**< a = (e^z - e^-z) / (e^z + e^-z); a' = 1 - a² */
+    NN_ACT_RELU = 3,       /**< a = max(0, z);                  a' = z > 0 ? 1 : 0 (0 at z = 0, as PyTorch) */
+    NN_ACT_LEAKY_RELU = 4, /**< a = z > 0 ? z : s·z;            a' = z > 0 ? 1 : s; s = param, 0 → 0.01 */
+    NN_ACT_SOFTMAX = 5,    /**< a_i = e^(z_i) / Σ_j e^(z_j) per row; da → dz: dz_i = a_i (da_i - Σ_j da_j a_j) */
 } nn_act;
 
-/* A = g(Z) (A may be Z itself). param: the leaky ReLU slope (0 → 0.01), ignored otherwise. */
+/** A = g(Z) (A may be Z itself). param: the leaky ReLU slope (0 → 0.01), ignored otherwise. */
 nn_status nn_act_forward(nn_mat *A, const nn_mat *Z, nn_act act, float param);
-/* dZ = dL/dZ from dA = dL/dA, given the forward's Z and A (dZ may be dA itself). */
+/** dZ = dL/dZ from dA = dL/dA, given the forward's Z and A (dZ may be dA itself). */
 nn_status nn_act_backward(nn_mat *dZ, const nn_mat *dA, const nn_mat *Z, const nn_mat *A,
                           nn_act act, float param);
 
 /* ----------------------------------------------------------------- losses */
 
-/* Every loss is a mean, as PyTorch's reduction='mean'. Y, the targets, has the shape of the
+/** Every loss is a mean, as PyTorch's reduction='mean'. Y, the targets, has the shape of the
  * output (B, O), except that cross-entropy also takes class indices: Y of shape (B, 1)
  * holding 0 .. O-1 as floats. */
 typedef enum nn_loss {
-    NN_LOSS_AUTO = 0,    /* picked from the output activation: softmax → CE, sigmoid → BCE, else MSE */
-    NN_LOSS_MSE = 1,     /* L = 1/(B·O) Σ (a - y)² */
-    NN_LOSS_BCE = 2,     /* sigmoid output only, from its logits z:
+    NN_LOSS_AUTO = 0,    /**< picked from the output activation: softmax → CE, sigmoid → BCE, else MSE */
+    NN_LOSS_MSE = 1,     /**< L = 1/(B·O) Σ (a - y)² */
+    NN_LOSS_BCE = 2,     /**< sigmoid output only, from its logits z:
                             L = 1/(B·O) Σ [max(z,0) - z·y + log(1 + e^-|z|)]; dL/dz = (a - y)/(B·O) */
-    NN_LOSS_CE = 3,      /* softmax output only, from its logits z (log-sum-exp, never log(softmax)):
+    NN_LOSS_CE = 3,      /**< softmax output only, from its logits z (log-sum-exp, never log(softmax)):
                             L = 1/B Σ_rows Σ_j y_j (logsumexp(z) - z_j); dL/dz = (a·Σy - y)/B */
 } nn_loss;
 
-/* The loss of one batch and, if dOut is not NULL, its gradient with respect to Out.
+/** The loss of one batch and, if dOut is not NULL, its gradient with respect to Out.
  * Out is the output activation's input (the logits Z) for BCE and CE, its output A for MSE;
  * loss must not be NN_LOSS_AUTO here. */
 nn_status nn_loss_eval(nn_loss loss, const nn_mat *Out, const nn_mat *Y, float *value,
@@ -174,82 +175,82 @@ nn_status nn_loss_eval(nn_loss loss, const nn_mat *Out, const nn_mat *Y, float *
 /* --------------------------------------------------------- initialisation */
 
 typedef enum nn_init {
-    NN_INIT_AUTO = 0,           /* He normal before ReLU / leaky ReLU, Xavier uniform otherwise */
-    NN_INIT_XAVIER_UNIFORM = 1, /* U(-r, r), r = sqrt(6 / (fan_in + fan_out)) */
-    NN_INIT_XAVIER_NORMAL = 2,  /* N(0, σ²), σ = sqrt(2 / (fan_in + fan_out)) */
-    NN_INIT_HE_NORMAL = 3,      /* N(0, σ²), σ = sqrt(2 / fan_in) */
-    NN_INIT_NORMAL = 4,         /* N(0, σ²), σ = param (0 → 0.01) */
-    NN_INIT_ZEROS = 5,          /* all 0: every unit stays identical (the symmetry problem) */
+    NN_INIT_AUTO = 0,           /**< He normal before ReLU / leaky ReLU, Xavier uniform otherwise */
+    NN_INIT_XAVIER_UNIFORM = 1, /**< U(-r, r), r = sqrt(6 / (fan_in + fan_out)) */
+    NN_INIT_XAVIER_NORMAL = 2,  /**< N(0, σ²), σ = sqrt(2 / (fan_in + fan_out)) */
+    NN_INIT_HE_NORMAL = 3,      /**< N(0, σ²), σ = sqrt(2 / fan_in) */
+    NN_INIT_NORMAL = 4,         /**< N(0, σ²), σ = param (0 → 0.01) */
+    NN_INIT_ZEROS = 5,          /**< all 0: every unit stays identical (the symmetry problem) */
 } nn_init;
 
-/* Fills W (fan_out, fan_in) from rng. param: σ for NN_INIT_NORMAL, ignored otherwise;
+/** Fills W (fan_out, fan_in) from rng. param: σ for NN_INIT_NORMAL, ignored otherwise;
  * NN_INIT_AUTO is not accepted here (it needs the activation). */
 nn_status nn_init_fill(nn_mat *W, nn_init init, float param, nn_rng *rng);
 
 /* ------------------------------------------------------------------ model */
 
-/* One dense layer. A zeroed spec field means its default. */
+/** One dense layer. A zeroed spec field means its default. */
 typedef struct nn_layer_spec {
-    int units;       /* O, the layer's width (> 0) */
-    nn_act act;      /* its activation */
-    float act_param; /* leaky ReLU slope (0 → 0.01) */
-    nn_init init;    /* how W is drawn; b starts at 0 */
-    float init_param;/* σ for NN_INIT_NORMAL (0 → 0.01) */
+    int units;       /**< O, the layer's width (> 0) */
+    nn_act act;      /**< its activation */
+    float act_param; /**< leaky ReLU slope (0 → 0.01) */
+    nn_init init;    /**< how W is drawn; b starts at 0 */
+    float init_param;/**< σ for NN_INIT_NORMAL (0 → 0.01) */
 } nn_layer_spec;
 
-/* realloc-shaped allocator (Lua's lua_Alloc): nsize == 0 frees ptr and returns NULL;
+/** realloc-shaped allocator (Lua's lua_Alloc): nsize == 0 frees ptr and returns NULL;
  * otherwise returns a block of nsize bytes holding the first min(osize, nsize) bytes of ptr
  * (ptr NULL: a new block), or NULL on failure, leaving ptr untouched. */
 typedef void *(*nn_alloc_fn)(void *user, void *ptr, size_t osize, size_t nsize);
 
 typedef struct nn_model_opts {
-    uint64_t seed;      /* initial weights depend on this alone */
-    nn_alloc_fn alloc;  /* NULL: the C library's realloc/free */
-    void *alloc_user;   /* passed to alloc */
+    uint64_t seed;      /**< initial weights depend on this alone */
+    nn_alloc_fn alloc;  /**< NULL: the C library's realloc/free */
+    void *alloc_user;   /**< passed to alloc */
 } nn_model_opts;
 
 typedef struct nn_model nn_model;
 
-/* Builds a network of n_layers dense layers on n_in inputs, weights drawn per spec.
+/** Builds a network of n_layers dense layers on n_in inputs, weights drawn per spec.
  * opts may be NULL (seed 0, libc allocator). On success *out owns the model. */
 nn_status nn_model_create(int n_in, const nn_layer_spec *layers, int n_layers,
                           const nn_model_opts *opts, nn_model **out);
-/* Frees the model and everything it holds; NULL is fine. */
+/** Frees the model and everything it holds; NULL is fine. */
 void nn_model_destroy(nn_model *model);
 
-/* Widths and counts: the inputs, the outputs (last layer's units), the layers. */
+/** Widths and counts: the inputs, the outputs (last layer's units), the layers. */
 int nn_model_inputs(const nn_model *model);
 int nn_model_outputs(const nn_model *model);
 int nn_model_layers(const nn_model *model);
 
-/* Views into one layer's parameters and gradients; writes through them change the model. */
+/** Views into one layer's parameters and gradients; writes through them change the model. */
 typedef struct nn_layer_view {
     int n_in, n_out;
     nn_act act;
-    float act_param; /* resolved: 0.01 if the spec left the leaky slope 0 */
-    nn_mat W, dW;    /* (O, I) */
-    nn_mat b, db;    /* (1, O) */
+    float act_param; /**< resolved: 0.01 if the spec left the leaky slope 0 */
+    nn_mat W, dW;    /**< (O, I) */
+    nn_mat b, db;    /**< (1, O) */
 } nn_layer_view;
 nn_status nn_model_layer(nn_model *model, int layer, nn_layer_view *view);
 
-/* The flat buffers every layer points into: params = W0, b0, W1, b1, ... each row-major,
+/** The flat buffers every layer points into: params = W0, b0, W1, b1, ... each row-major,
  * grads laid out the same. Returns the parameter count; pointers stay valid until destroy. */
 size_t nn_model_params(nn_model *model, float **params, float **grads);
 
 /* ------------------------------------------------ the step, for own loops */
 
-/* Runs X (B, n_in) through the network and keeps every layer's Z and A for nn_backward.
+/** Runs X (B, n_in) through the network and keeps every layer's Z and A for nn_backward.
  * If Out is not NULL it receives the output (B, n_out). X is copied; it may change after. */
 nn_status nn_forward(nn_model *model, const nn_mat *X, nn_mat *Out);
-/* Back-propagates the loss of the last nn_forward against Y and ADDS the gradients to dW
+/** Back-propagates the loss of the last nn_forward against Y and ADDS the gradients to dW
  * and db (call nn_zero_grad between steps). loss_value (may be NULL) receives the loss. */
 nn_status nn_backward(nn_model *model, const nn_mat *Y, nn_loss loss, float *loss_value);
-/* Sets every gradient to 0. */
+/** Sets every gradient to 0. */
 nn_status nn_zero_grad(nn_model *model);
-/* Plain gradient descent: every parameter p -= learning_rate · dp. */
+/** Plain gradient descent: every parameter p -= learning_rate · dp. */
 nn_status nn_sgd_step(nn_model *model, float learning_rate);
 
-/* Checks nn_backward against central finite differences (L(p+h) - L(p-h)) / 2h in double
+/** Checks nn_backward against central finite differences (L(p+h) - L(p-h)) / 2h in double
  * precision loss sums, for every parameter (or a sample of max_params of them, if > 0).
  * Reports the worst |g - fd| / max(|g|, |fd|, 1e-3). h = 0 means 1e-3. The model's
  * parameters and gradients are left as they were. */
@@ -259,45 +260,150 @@ nn_status nn_grad_check(nn_model *model, const nn_mat *X, const nn_mat *Y, nn_lo
 /* ------------------------------------------------------------- the loop */
 
 typedef struct nn_epoch_info {
-    int epoch;       /* 1-based */
-    int epochs;      /* how many were asked for */
-    double loss;     /* mean training loss over the epoch's samples */
-    double accuracy; /* training accuracy of the epoch's batches, or NaN where it has no meaning (MSE) */
-    double seconds;  /* wall time of this epoch */
+    int epoch;       /**< 1-based */
+    int epochs;      /**< how many were asked for */
+    double loss;     /**< mean training loss over the epoch's samples */
+    double accuracy; /**< training accuracy of the epoch's batches, or NaN where it has no meaning (MSE) */
+    double seconds;  /**< wall time of this epoch */
 } nn_epoch_info;
 
-/* Called after every epoch; return non-zero to stop training (nn_train then returns NN_OK). */
+/** Called after every epoch; return non-zero to stop training (nn_train then returns NN_OK). */
 typedef int (*nn_epoch_fn)(void *user, const nn_epoch_info *info);
 
 typedef struct nn_train_opts {
-    int epochs;           /* passes over the data (>= 0) */
-    int batch_size;       /* samples per step (> 0); a last, smaller batch is used, not dropped */
-    float learning_rate;  /* SGD step size (finite, >= 0) */
-    nn_loss loss;         /* NN_LOSS_AUTO picks it from the output activation */
-    uint64_t shuffle_seed;/* the order of samples, reshuffled every epoch */
-    bool no_shuffle;      /* true: visit samples in order */
-    nn_epoch_fn on_epoch; /* may be NULL */
-    void *user;           /* passed to on_epoch */
+    int epochs;           /**< passes over the data (>= 0) */
+    int batch_size;       /**< samples per step (> 0); a last, smaller batch is used, not dropped */
+    float learning_rate;  /**< SGD step size (finite, >= 0) */
+    nn_loss loss;         /**< NN_LOSS_AUTO picks it from the output activation */
+    uint64_t shuffle_seed;/**< the order of samples, reshuffled every epoch */
+    bool no_shuffle;      /**< true: visit samples in order */
+    nn_epoch_fn on_epoch; /**< may be NULL */
+    void *user;           /**< passed to on_epoch */
 } nn_train_opts;
 
-/* 10 epochs, batch 32, learning rate 0.01, NN_LOSS_AUTO, shuffle seed 0. */
+/** 10 epochs, batch 32, learning rate 0.01, NN_LOSS_AUTO, shuffle seed 0. */
 nn_train_opts nn_train_defaults(void);
 
-/* Mini-batch SGD on X (N, n_in) and Y (N, n_out) or class indices (N, 1); opts NULL → defaults.
+/** Mini-batch SGD on X (N, n_in) and Y (N, n_out) or class indices (N, 1); opts NULL → defaults.
  * Returns NN_ERR_DIVERGED, with the weights of the last finite step, if the loss stops being
  * finite. */
 nn_status nn_train(nn_model *model, const nn_mat *X, const nn_mat *Y, const nn_train_opts *opts);
-/* Out (N, n_out) = the network's output for X (N, n_in). */
+/** Out (N, n_out) = the network's output for X (N, n_in). */
 nn_status nn_predict(nn_model *model, const nn_mat *X, nn_mat *Out);
-/* Mean loss and accuracy of the model on X, Y (accuracy NaN for MSE); either output may be NULL. */
+/** Mean loss and accuracy of the model on X, Y (accuracy NaN for MSE); either output may be NULL. */
 nn_status nn_evaluate(nn_model *model, const nn_mat *X, const nn_mat *Y, nn_loss loss,
                       double *loss_value, double *accuracy);
 
 /* ------------------------------------------------------- data and metrics */
 
+/* Readers. Each reads the whole file, and gunzips it first if it is gzip-compressed (one
+ * gzip member, as `gzip` writes; CRC-32 and size are verified). Every size a file declares is
+ * checked against the bytes it really has before anything is allocated for it. On success the
+ * matrices are allocated with the C library (free them with nn_mat_free); on any failure
+ * nothing is allocated and the outputs are unchanged: a file is never half-loaded.
+ * Statuses: NN_ERR_IO (cannot open or read), NN_ERR_FORMAT (malformed, truncated,
+ * inconsistent, corrupted), NN_ERR_NOMEM. */
+
+/* Where a CSV file went wrong; line and column (the field, counted from the delimiters) are
+ * 1-based, and both 0 when the problem has no one place (no data rows, bad options). */
+typedef struct nn_csv_error {
+    int line;
+    int column;
+} nn_csv_error;
+
+typedef struct nn_csv_opts {
+    char delimiter;         /* 0 → ',' (';', '\t', ' ', ... any other byte but a digit or sign) */
+    bool header;            /* the first non-blank line names the columns: it is skipped */
+    int n_targets;          /* columns that go to Y (0 → 1) */
+    const int *target_cols; /* their 0-based indices, in Y's column order; NULL → the last n_targets */
+} nn_csv_opts;
+
+/* Loads a numeric CSV file: one sample per line, every line with the same number of fields,
+ * each a decimal number (read the same way whatever the C locale; spaces around it are
+ * fine). Blank lines, a UTF-8 byte order mark and CRLF line ends are accepted. With Y not
+ * NULL the target columns go to Y (N, n_targets) and the others, in order, to X; with Y NULL
+ * every column goes to X. opts NULL → defaults. A cell that is not a finite float or a line
+ * with too few or too many fields is NN_ERR_FORMAT, and *err (may be NULL; written on every
+ * return) says where; target columns the file does not have are NN_ERR_SHAPE. */
+nn_status nn_csv_load(const char *path, const nn_csv_opts *opts, nn_mat *X, nn_mat *Y,
+                      nn_csv_error *err);
+
+/* Loads an IDX file (the MNIST / Fashion-MNIST format, `*-idx3-ubyte[.gz]`): any element type
+ * (u8, i8, i16, i32, f32, f64), values converted to float unscaled. The first dimension gives
+ * the rows, the product of the others the columns: images (N, 28·28), labels (N, 1) — class
+ * indices as the losses take them. */
+nn_status nn_idx_load(const char *path, nn_mat *out);
+
+/* Preparation. Transforms write into matrices the caller provides (nothing is allocated). */
+
+/* Per-column scaling x' = (x - shift)·factor; stats is (2, C): row 0 the shifts, row 1 the
+ * factors. A constant column gets factor 1 (it maps to 0). For pixels, whose range is known,
+ * nn_mat_scale(X, 1/255.f) is the usual [0, 1] scaling instead. */
+typedef enum nn_scaling {
+    NN_SCALE_MINMAX = 0, /* shift = min, factor = 1/(max - min): the fitted data maps onto [0, 1] */
+    NN_SCALE_ZSCORE = 1, /* shift = mean, factor = 1/σ (population σ): mean 0, variance 1 */
+} nn_scaling;
+
+/* Computes the statistics of X (N, C) into stats (2, C); NN_ERR_INVALID_ARG if X holds a
+ * non-finite value. Fit on the training data, then apply the same stats to every split. */
+nn_status nn_scale_fit(const nn_mat *X, nn_scaling scaling, nn_mat *stats /* (2, C) */);
+/* X = (X - shift)·factor, column by column, with stats from nn_scale_fit (or your own). */
+nn_status nn_scale_apply(const nn_mat *stats /* (2, C) */, nn_mat *X /* (N, C) */);
+
+/* One-hot rows from class indices: out (N, K) gets 1 in column labels[i] of row i, 0 elsewhere.
+ * NN_ERR_LABEL (out unchanged) if a label is not an integer in 0 .. K-1. */
+nn_status nn_one_hot(const nn_mat *labels /* (N, 1) */, nn_mat *out /* (N, K) */);
+
+/* The two parts of a split: views into the matrices that were split (nothing to free). */
+typedef struct nn_split {
+    nn_mat X_train, Y_train; /* the first N - V rows */
+    nn_mat X_val, Y_val;     /* the last V = round(val_fraction·N) rows */
+} nn_split;
+
+/* Shuffles the rows of X (N, C) and Y (N, D) in place with one permutation drawn from seed
+ * (Y may be NULL: its views are then empty), then splits them into a training and a
+ * validation part. Both parts must get at least one row (NN_ERR_INVALID_ARG otherwise). */
+nn_status nn_split_rows(nn_mat *X, nn_mat *Y, double val_fraction, uint64_t seed, nn_split *out);
+
+/* Metrics. Classification: Out is a model's output (N, K), its class the argmax of a row;
+ * a single sigmoid column (N, 1) means two classes, class 1 where Out > 0.5. Y holds class
+ * indices (N, 1) or one-hot rows (N, K). */
+
+/* The confusion matrix: counts[t·K + p] = samples of true class t predicted as p (K = 2 for a
+ * sigmoid column). NN_ERR_LABEL if Y holds an index outside 0 .. K-1. */
+nn_status nn_confusion(const nn_mat *Out, const nn_mat *Y, int64_t *counts /* (K, K) */);
+
+typedef struct nn_class_score {
+    double precision; /* TP / (TP + FP); 0 when nothing was predicted as the class */
+    double recall;    /* TP / (TP + FN); 0 when the class has no sample */
+    double f1;        /* 2·P·R / (P + R); 0 when P + R = 0 */
+    int64_t support;  /* samples of the class: TP + FN */
+} nn_class_score;
+
+/* From a confusion matrix (K, K): the accuracy (trace / total) and, if per_class is not NULL,
+ * each class's precision, recall and F1. Either output may be NULL. */
+nn_status nn_class_metrics(const int64_t *counts, int n_classes, double *accuracy,
+                           nn_class_score *per_class /* (K) */);
+
+/* Regression: mse = 1/(N·D) Σ (out - y)² (the MSE loss), and r2 = 1 - Σ(out - y)² / Σ(y - ȳ)²
+ * per column, averaged over the D columns (a constant column scores 1 if predicted exactly,
+ * else 0). Out and Y are (N, D); either output may be NULL. */
+nn_status nn_regression_metrics(const nn_mat *Out, const nn_mat *Y, double *mse, double *r2);
+
 /* ------------------------------------------------------------ model files */
 
 /* ------------------------------------------------------------ ONNX export */
+
+/** Writes the model to path as an ONNX file (IR version 7, operator set 13) that ONNX Runtime,
+ * OpenVINO, TensorRT and onnxruntime-web run. Its input "input" is (B, n_in) float with a
+ * free batch dimension named "batch", its output "output" is (B, n_out). Each layer is a Gemm
+ * (transB = 1) of its initializers "layer0.weight" (O, I) and "layer0.bias" (O) (then layer1,
+ * ...), followed by Sigmoid, Tanh, Relu, LeakyRelu (alpha = the slope) or Softmax (axis = 1);
+ * a linear layer is the Gemm alone. The file is written beside path under a temporary name, then renamed over
+ * path: path ends up holding the old file or the new one, never a part of either.
+ * NN_ERR_IO if it cannot be written; NN_ERR_INVALID_ARG if the model is beyond protobuf's
+ * 2 GiB limit on one file. */
+nn_status nn_model_export_onnx(const nn_model *model, const char *path);
 
 #ifdef __cplusplus
 }
