@@ -77,7 +77,8 @@ const char *nn_version(void);
     X(NN_ERR_DIVERGED, 7, "training diverged: loss or weights became NaN or infinite") \
     X(NN_ERR_LABEL, 8, "class label out of range or not an integer")             \
     X(NN_ERR_LOSS_ACT, 9, "loss does not fit the output activation")             \
-    X(NN_ERR_STATE, 10, "backward needs a forward pass on this model first")
+    X(NN_ERR_STATE, 10, "backward needs a forward pass on this model first")     \
+    X(NN_ERR_NOT_FOUND, 11, "no such entry")
 
 typedef enum nn_status {
 #define NN_STATUS_ENUM_(name, code, msg) name = code,
