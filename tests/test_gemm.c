@@ -1,0 +1,232 @@
+/* Tests for nn__gemm: every kernel this CPU can run is compared with the reference
+ * nn__gemm_ref on many shapes, all four transpose cases, padded strides and alpha/beta values.
+ * Shape letters: M, N, K as in nn_internal.h (C (M, N) = op(A) (M, K) · op(B) (K, N)). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "nn_internal.h"
+
+/* xorshift64*, so the shapes and data are the same on every run and platform. */
+typedef struct rng {
+    uint64_t s;
+} rng;
+
+static uint64_t rng_next(rng *r)
+{
+    r->s ^= r->s >> 12;
+    r->s ^= r->s << 25;
+    r->s ^= r->s >> 27;
+    return r->s * 2685821657736338717ULL;
+}
+
+static int rng_int(rng *r, int n) /* uniform in [0, n) */
+{
+    return (int)(rng_next(r) % (uint64_t)n);
+}
+
+static float rng_float(rng *r) /* uniform in [-1, 1) */
+{
+    return (float)(rng_next(r) >> 40) / (float)(1 << 23) - 1.0f;
+}
+
+/* A sentinel for C's padding columns, which nn__gemm must leave untouched. */
+static const float PAD = 12345.0f;
+
+typedef struct gemm_case {
+    bool ta, tb;
+    int M, N, K, lda, ldb, ldc;
+    float alpha, beta;
+} gemm_case;
+
+/* Runs one case with kernel k and checks it element by element against the reference. The
+ * tolerance scales with Σ_p |op(A)_ip|·|op(B)_pj|, the size of the terms being summed: a
+ * single-precision sum of K terms in any order is that accurate. beta == 0 cases fill C with
+ * NaN, which must not leak into the result. */
+static void check_case(nn__gemm_kernel k, const gemm_case *g, rng *r)
+{
+    int arows = g->ta ? g->K : g->M, brows = g->tb ? g->N : g->K;
+    size_t na = (size_t)arows * g->lda + 1, nb = (size_t)brows * g->ldb + 1;
+    size_t nc = (size_t)g->M * g->ldc + 1;
+    float *A = malloc(na * sizeof *A), *B = malloc(nb * sizeof *B);
+    float *C = malloc(nc * sizeof *C), *R = malloc(nc * sizeof *R);
+    assert_non_null(A), assert_non_null(B), assert_non_null(C), assert_non_null(R);
+    /* Padding past each row's width is NaN: reading it would poison the result. */
+    int acols = g->ta ? g->M : g->K, bcols = g->tb ? g->K : g->N;
+    for (size_t i = 0; i < na; i++)
+        A[i] = (int)(i % (size_t)g->lda) < acols && i + 1 < na ? rng_float(r) : NAN;
+    for (size_t i = 0; i < nb; i++)
+        B[i] = (int)(i % (size_t)g->ldb) < bcols && i + 1 < nb ? rng_float(r) : NAN;
+    for (size_t i = 0; i < nc; i++)
+        C[i] = R[i] = (int)(i % (size_t)g->ldc) >= g->N ? PAD
+                      : g->beta == 0.0f                ? NAN
+                                                       : rng_float(r);
+
+    nn__gemm(k, g->ta, g->tb, g->M, g->N, g->K, g->alpha, A, g->lda, B, g->ldb, g->beta, C,
+             g->ldc);
+    nn__gemm_ref(g->ta, g->tb, g->M, g->N, g->K, g->alpha, A, g->lda, B, g->ldb, g->beta, R,
+                 g->ldc);
+
+    /* |op(A)| (M, K) and |op(B)|ᵀ (N, K), contiguous along K for the tolerance sums. */
+    size_t nabs = (size_t)(g->M > g->N ? g->M : g->N) * g->K + 1;
+    float *Aabs = malloc(nabs * sizeof *Aabs), *Babs = malloc(nabs * sizeof *Babs);
+    assert_non_null(Aabs), assert_non_null(Babs);
+    for (int p = 0; p < g->K; p++) {
+        for (int i = 0; i < g->M; i++)
+            Aabs[(size_t)i * g->K + p] =
+                fabsf(g->ta ? A[(size_t)p * g->lda + i] : A[(size_t)i * g->lda + p]);
+        for (int j = 0; j < g->N; j++)
+            Babs[(size_t)j * g->K + p] =
+                fabsf(g->tb ? B[(size_t)j * g->ldb + p] : B[(size_t)p * g->ldb + j]);
+    }
+    for (int i = 0; i < g->M; i++) {
+        for (int j = 0; j < g->ldc; j++) {
+            float c = C[(size_t)i * g->ldc + j], ref = R[(size_t)i * g->ldc + j];
+            if (j >= g->N) {
+                assert_true(c == PAD);
+                continue;
+            }
+            double mag = 0.0;
+            for (int p = 0; p < g->K; p++)
+                mag += (double)Aabs[(size_t)i * g->K + p] * Babs[(size_t)j * g->K + p];
+            double tol = 1e-5 * mag * fabs(g->alpha) + 1e-6 * fabs(ref) + 1e-7;
+            if (!(fabs((double)c - ref) <= tol)) {
+                fprintf(stderr, "kernel %d ta=%d tb=%d M=%d N=%d K=%d lda=%d ldb=%d ldc=%d "
+                        "alpha=%g beta=%g: C[%d][%d] = %g, reference %g\n", (int)k, g->ta, g->tb,
+                        g->M, g->N, g->K, g->lda, g->ldb, g->ldc, g->alpha, g->beta, i, j, c, ref);
+                fail();
+            }
+        }
+    }
+    free(Aabs), free(Babs);
+    free(A), free(B), free(C), free(R);
+}
+
+static const float SCALARS[] = {1.0f, 0.0f, -0.5f, 2.0f};
+
+/* A case for shape (M, N, K) and transposes (ta, tb), with strides padded by 0, 1, 5 or 16
+ * and alpha, beta drawn from SCALARS. */
+static gemm_case make_case(rng *r, bool ta, bool tb, int M, int N, int K)
+{
+    static const int pads[] = {0, 0, 1, 5, 16};
+    gemm_case g = {ta, tb, M, N, K, 0, 0, 0, SCALARS[rng_int(r, 4)], SCALARS[rng_int(r, 4)]};
+    g.lda = (ta ? M : K) + pads[rng_int(r, 5)];
+    g.ldb = (tb ? K : N) + pads[rng_int(r, 5)];
+    g.ldc = N + pads[rng_int(r, 5)];
+    /* A stride of 0 is not valid for a matrix with one column either. */
+    g.lda += g.lda == 0, g.ldb += g.ldb == 0, g.ldc += g.ldc == 0;
+    return g;
+}
+
+static void check_shape(nn__gemm_kernel k, rng *r, int M, int N, int K)
+{
+    for (int t = 0; t < 4; t++) {
+        gemm_case g = make_case(r, t & 1, t >> 1, M, N, K);
+        check_case(k, &g, r);
+    }
+}
+
+static const int SIZES[] = {0, 1, 2, 3, 7, 15, 16, 17, 31, 33, 63, 65, 127, 129, 257};
+enum { NSIZES = sizeof SIZES / sizeof SIZES[0] };
+
+static const int MLP_SHAPES[][3] = {{64, 256, 784}, {256, 784, 64}, {64, 784, 256},
+                                    {64, 128, 256}, {128, 256, 64}, {64, 256, 128},
+                                    {64, 10, 128},  {10, 128, 64},  {64, 128, 10}};
+
+/* Every small shape, a random sample of the larger ones, the MLP's shapes and shapes that
+ * cross several cache blocks in each dimension. */
+static void check_kernel(nn__gemm_kernel k)
+{
+    if (!nn__gemm_available(k))
+        skip();
+    rng r = {0x9E3779B97F4A7C15ULL + (uint64_t)k};
+    for (int m = 0; m < 8; m++)
+        for (int n = 0; n < 8; n++)
+            for (int p = 0; p < 8; p++)
+                check_shape(k, &r, SIZES[m], SIZES[n], SIZES[p]);
+    for (int i = 0; i < 150; i++) { /* up to 4M multiply-adds each, to keep the test quick */
+        int m = SIZES[rng_int(&r, NSIZES)], n = SIZES[rng_int(&r, NSIZES)];
+        int p = SIZES[rng_int(&r, NSIZES)];
+        if ((double)m * n * p <= 4e6)
+            check_shape(k, &r, m, n, p);
+    }
+    for (int i = 0; i < 9; i++)
+        check_shape(k, &r, MLP_SHAPES[i][0], MLP_SHAPES[i][1], MLP_SHAPES[i][2]);
+    /* Several blocks of M, N and K, in both of the driver's loop orders. */
+    check_shape(k, &r, 200, 300, 600);
+    check_shape(k, &r, 300, 500, 300);
+    check_shape(k, &r, 257, 129, 513);
+    /* Blocks that fill the packing buffers exactly, and shapes one panel past that (under
+     * AddressSanitizer, a block size one panel too big is an overflow). */
+    check_shape(k, &r, 96, 128, 256);
+    check_shape(k, &r, 102, 144, 256);
+    check_shape(k, &r, 192, 256, 129);
+}
+
+static void test_portable(void **state)
+{
+    (void)state;
+    check_kernel(NN__GEMM_PORTABLE);
+}
+
+static void test_avx2(void **state)
+{
+    (void)state;
+    check_kernel(NN__GEMM_AVX2);
+}
+
+static void test_avx512(void **state)
+{
+    (void)state;
+    check_kernel(NN__GEMM_AVX512);
+}
+
+/* AUTO runs one of the kernels above, so a few shapes show that it dispatches correctly. */
+static void test_auto(void **state)
+{
+    (void)state;
+    rng r = {42};
+    for (int i = 0; i < 9; i++)
+        check_shape(NN__GEMM_AUTO, &r, MLP_SHAPES[i][0], MLP_SHAPES[i][1], MLP_SHAPES[i][2]);
+    check_shape(NN__GEMM_AUTO, &r, 17, 33, 65);
+}
+
+/* Degenerate shapes: M or N = 0 touch nothing; K = 0 gives C = beta·C without reading C when
+ * beta == 0; an unavailable kernel falls back instead of failing. */
+static void test_degenerate(void **state)
+{
+    (void)state;
+    float A[4] = {1, 2, 3, 4}, B[4] = {1, 2, 3, 4}, C[4];
+    for (int k = 0; k < NN__GEMM_COUNT; k++) {
+        C[0] = 1.0f, C[1] = 2.0f, C[2] = 3.0f, C[3] = 4.0f;
+        nn__gemm((nn__gemm_kernel)k, false, false, 0, 2, 2, 1.0f, A, 2, B, 2, 0.0f, C, 2);
+        nn__gemm((nn__gemm_kernel)k, false, false, 2, 0, 2, 1.0f, A, 2, B, 2, 0.0f, C, 2);
+        assert_float_equal(C[0], 1.0f, 0.0f);
+        assert_float_equal(C[3], 4.0f, 0.0f);
+        nn__gemm((nn__gemm_kernel)k, true, true, 2, 2, 0, 1.0f, A, 2, B, 2, 2.0f, C, 2);
+        assert_float_equal(C[1], 4.0f, 0.0f);
+    }
+    C[0] = C[1] = C[2] = C[3] = NAN;
+    nn__gemm(NN__GEMM_AUTO, false, false, 2, 2, 0, 1.0f, A, 2, B, 2, 0.0f, C, 2);
+    for (int i = 0; i < 4; i++)
+        assert_float_equal(C[i], 0.0f, 0.0f);
+    nn__gemm(NN__GEMM_COUNT, false, false, 2, 2, 2, 1.0f, A, 2, B, 2, 0.0f, C, 2);
+    assert_float_equal(C[0], 7.0f, 0.0f);
+    assert_float_equal(C[3], 22.0f, 0.0f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_degenerate), cmocka_unit_test(test_portable),
+        cmocka_unit_test(test_avx2),       cmocka_unit_test(test_avx512),
+        cmocka_unit_test(test_auto),
+    };
+    return cmocka_run_group_tests_name("gemm", tests, NULL, NULL);
+}
