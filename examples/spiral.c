@@ -1,15 +1,20 @@
 /* A nonlinear classifier: two interleaved spirals, which no straight line separates.
  * Each hidden unit draws one line across the plane; the next layers combine the half-planes
  * into the curved regions. The program trains on 80% of the points, reports train and
- * held-out accuracy, and draws the learned regions in the terminal with the points on top.
+ * held-out accuracy, and draws the learned regions in the terminal with the points on top,
+ * and as a PNG image (spiral.png, or the path given as the only argument).
  * Exits non-zero if held-out accuracy is below 97%. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <nn.h>
 
-enum { N_PER_CLASS = 500, N = 2 * N_PER_CLASS, N_TRAIN = N * 4 / 5, MAP_W = 64, MAP_H = 32 };
+#include "common/png.h"
+
+enum { N_PER_CLASS = 500, N = 2 * N_PER_CLASS, N_TRAIN = N * 4 / 5, MAP_W = 64, MAP_H = 32,
+       IMAGE = 480 };
 
 /* Point i of a spiral arm: radius grows with angle; the second arm is the first turned by π.
  * A little Gaussian noise makes it a learning problem rather than a lookup. */
@@ -72,8 +77,64 @@ static nn_status draw_map(nn_model *model, const float *x, const float *label, i
     return NN_OK;
 }
 
-int main(void)
+/* Colours: the two classes' regions (pale) and points (dark). */
+static const uint8_t REGION[2][3] = {{198, 219, 239}, {253, 208, 162}};
+static const uint8_t POINT[2][3] = {{33, 102, 172}, {217, 95, 14}};
+
+/* A disc of radius 3 with a white rim at pixel (cx, cy), clipped to the image. */
+static void draw_dot(uint8_t *rgb, int cx, int cy, const uint8_t color[3])
 {
+    for (int dy = -4; dy <= 4; dy++)
+        for (int dx = -4; dx <= 4; dx++) {
+            int x = cx + dx, y = cy + dy, d2 = dx * dx + dy * dy;
+            if (x < 0 || x >= IMAGE || y < 0 || y >= IMAGE || d2 > 16)
+                continue;
+            static const uint8_t white[3] = {255, 255, 255};
+            memcpy(rgb + 3 * ((size_t)y * IMAGE + x), d2 <= 9 ? color : white, 3);
+        }
+}
+
+/* The same picture as a PNG image of [-1.2, 1.2]²: every pixel shaded by the predicted
+ * probability of class 1 (blue regions for class 0, orange for class 1, paler where the
+ * network is less sure), the training points on top. */
+static nn_status write_png(nn_model *model, const float *x, const float *label, int n,
+                           const char *path)
+{
+    float *grid = malloc(sizeof(float) * IMAGE * IMAGE * 2);
+    float *prob = malloc(sizeof(float) * IMAGE * IMAGE * 2);
+    uint8_t *rgb = malloc((size_t)IMAGE * IMAGE * 3);
+    nn_status s = grid && prob && rgb ? NN_OK : NN_ERR_NOMEM;
+    for (int i = 0; s == NN_OK && i < IMAGE * IMAGE; i++) {
+        grid[2 * i] = -1.2f + 2.4f * (i % IMAGE + 0.5f) / IMAGE;
+        grid[2 * i + 1] = 1.2f - 2.4f * (i / IMAGE + 0.5f) / IMAGE;
+    }
+    nn_mat G = nn_mat_wrap(grid, IMAGE * IMAGE, 2), P = nn_mat_wrap(prob, IMAGE * IMAGE, 2);
+    if (s == NN_OK)
+        s = nn_predict(model, &G, &P);
+    for (int i = 0; s == NN_OK && i < IMAGE * IMAGE; i++) {
+        float p = prob[2 * i + 1], sure = fabsf(2 * p - 1); /* 0 on the boundary, 1 far off */
+        const uint8_t *c = REGION[p > 0.5f];
+        for (int k = 0; k < 3; k++)
+            rgb[3 * i + k] = (uint8_t)(255 - (255 - c[k]) * (0.35f + 0.65f * sure));
+    }
+    for (int i = 0; s == NN_OK && i < n; i++)
+        draw_dot(rgb, (int)((x[2 * i] + 1.2f) / 2.4f * IMAGE),
+                 (int)((1.2f - x[2 * i + 1]) / 2.4f * IMAGE), POINT[label[i] > 0.5f]);
+    if (s == NN_OK && png_write(path, rgb, IMAGE, IMAGE) != 0) {
+        fprintf(stderr, "spiral: could not write %s\n", path);
+        s = NN_ERR_IO;
+    }
+    if (s == NN_OK)
+        printf("decision regions written to %s\n", path);
+    free(grid);
+    free(prob);
+    free(rgb);
+    return s;
+}
+
+int main(int argc, char **argv)
+{
+    const char *png_path = argc > 1 ? argv[1] : "spiral.png";
     static float x[N * 2], label[N];
     nn_rng rng;
     nn_rng_seed(&rng, 7);
@@ -106,6 +167,8 @@ int main(void)
         s = nn_evaluate(model, &Xte, &Yte, NN_LOSS_CE, NULL, &test_acc);
     if (s == NN_OK)
         s = draw_map(model, x, label, N_TRAIN);
+    if (s == NN_OK)
+        s = write_png(model, x, label, N_TRAIN, png_path);
     nn_model_destroy(model);
     if (s != NN_OK) {
         fprintf(stderr, "spiral: %s\n", nn_status_message(s));

@@ -1,0 +1,43 @@
+/* Internal declarations of the data readers, shared between src/csv.c, src/idx.c,
+ * src/inflate.c and src/readfile.c and reached by the tests (never installed).
+ * The parsers work on bytes in memory, so tests and fuzzers can call them without files. */
+#ifndef NN_DATA_INTERNAL_H
+#define NN_DATA_INTERNAL_H
+
+#include "nn.h"
+
+/* CRC-32 of ISO 3309 / ITU-T V.42 (the one of gzip and PNG), continued from crc: start with 0. */
+uint32_t nn__crc32(uint32_t crc, const uint8_t *data, size_t n);
+
+/* Inflates one raw deflate stream (RFC 1951) from in[0..in_len) into out[0..out_cap).
+ * On NN_OK *out_len is the bytes written and *in_used the bytes of input the stream took
+ * (its last, partly used byte included). Anything invalid, a stream that ends early or one
+ * that would write more than out_cap bytes is NN_ERR_FORMAT, with *why (if why is not NULL)
+ * set to a static string naming the reason. Reads and writes stay within the two buffers
+ * whatever the input. */
+nn_status nn__inflate(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap,
+                      size_t *in_used, size_t *out_len, const char **why);
+
+/* Decompresses a gzip file held in memory (RFC 1952): exactly one member and nothing after
+ * it. The output size comes from the member's trailer and is bounded by the most that
+ * deflate can expand the input (1032:1) before it is allocated; the output must have exactly
+ * that size and CRC-32. On NN_OK *out is a malloc'd block of *out_len bytes. */
+nn_status nn__gunzip(const uint8_t *in, size_t in_len, uint8_t **out, size_t *out_len,
+                     const char **why);
+
+/* True if data starts with the gzip magic bytes 1f 8b. */
+bool nn__is_gzip(const uint8_t *data, size_t len);
+
+/* Reads a whole file into a malloc'd block of *len bytes (a non-NULL block even when the file
+ * is empty), gunzipping it first if it is gzip. NN_ERR_IO, NN_ERR_NOMEM, or NN_ERR_FORMAT for
+ * a bad gzip file. */
+nn_status nn__read_file(const char *path, uint8_t **data, size_t *len);
+
+/* nn_csv_load on text[0..len) instead of a file (text need not end with a 0). */
+nn_status nn__csv_parse(const char *text, size_t len, const nn_csv_opts *opts, nn_mat *X,
+                        nn_mat *Y, nn_csv_error *err);
+
+/* nn_idx_load on the (already decompressed) bytes of an IDX file. */
+nn_status nn__idx_parse(const uint8_t *data, size_t len, nn_mat *out);
+
+#endif /* NN_DATA_INTERNAL_H */

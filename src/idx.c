@@ -1,0 +1,125 @@
+/* The IDX format of MNIST and Fashion-MNIST: a 4-byte magic (0, 0, element type, number of
+ * dimensions), each dimension as a big-endian uint32, then every element, big-endian,
+ * row-major. Shape letters: N rows (the first dimension), C columns (the product of the rest). */
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data_internal.h"
+
+enum { U8 = 0x08, I8 = 0x09, I16 = 0x0b, I32 = 0x0c, F32 = 0x0d, F64 = 0x0e };
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Bytes per element of a type code, 0 for an unknown code. */
+static size_t element_size(uint8_t type)
+{
+    switch (type) {
+    case U8:
+    case I8:
+        return 1;
+    case I16:
+        return 2;
+    case I32:
+    case F32:
+        return 4;
+    case F64:
+        return 8;
+    default:
+        return 0;
+    }
+}
+
+/* The element at p. Signed values are decoded arithmetically: no implementation-defined
+ * conversions of out-of-range unsigned values. */
+static double element(uint8_t type, const uint8_t *p)
+{
+    uint32_t u;
+    switch (type) {
+    case U8:
+        return p[0];
+    case I8:
+        return p[0] < 0x80 ? (double)p[0] : (double)p[0] - 256.0;
+    case I16:
+        u = (uint32_t)p[0] << 8 | p[1];
+        return u < 0x8000 ? (double)u : (double)u - 65536.0;
+    case I32:
+        u = be32(p);
+        return u < 0x80000000u ? (double)u : (double)u - 4294967296.0;
+    case F32: {
+        float f;
+        u = be32(p);
+        memcpy(&f, &u, sizeof f);
+        return f;
+    }
+    default: { /* F64 */
+        uint64_t bits = (uint64_t)be32(p) << 32 | be32(p + 4);
+        double d;
+        memcpy(&d, &bits, sizeof d);
+        return d;
+    }
+    }
+}
+
+nn_status nn__idx_parse(const uint8_t *data, size_t len, nn_mat *out)
+{
+    if (!data || !out)
+        return NN_ERR_INVALID_ARG;
+    if (len < 4 || data[0] != 0 || data[1] != 0)
+        return NN_ERR_FORMAT; /* not an IDX file */
+    uint8_t type = data[2];
+    size_t size = element_size(type), ndims = data[3];
+    if (size == 0 || ndims == 0 || (len - 4) / 4 < ndims)
+        return NN_ERR_FORMAT;
+    size_t header = 4 + 4 * ndims;
+    /* Each factor stays below 2^32 and the product below 2^31 once checked: no overflow. */
+    uint64_t rows = be32(data + 4), cols = 1;
+    for (size_t d = 1; d < ndims && cols <= INT_MAX; d++)
+        cols *= be32(data + 4 + 4 * d);
+    if (rows == 0 || rows > INT_MAX || cols == 0 || cols > INT_MAX)
+        return NN_ERR_FORMAT;
+    /* The declared element count must be exactly the bytes that follow the header. */
+    size_t body = len - header;
+    if (body % size != 0 || body / size != rows * cols)
+        return NN_ERR_FORMAT;
+
+    nn_mat m;
+    nn_status s = nn_mat_alloc(&m, (int)rows, (int)cols);
+    if (s != NN_OK)
+        return s;
+    const uint8_t *p = data + header;
+    size_t n = (size_t)(rows * cols);
+    if (type == U8) { /* the MNIST case, kept a plain loop */
+        for (size_t i = 0; i < n; i++)
+            m.data[i] = p[i];
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            double v = element(type, p + i * size);
+            if (!(fabs(v) <= FLT_MAX)) { /* NaN, infinite, or beyond float */
+                nn_mat_free(&m);
+                return NN_ERR_FORMAT;
+            }
+            m.data[i] = (float)v;
+        }
+    }
+    *out = m;
+    return NN_OK;
+}
+
+nn_status nn_idx_load(const char *path, nn_mat *out)
+{
+    if (!path || !out)
+        return NN_ERR_INVALID_ARG;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    nn_status s = nn__read_file(path, &data, &len);
+    if (s == NN_OK)
+        s = nn__idx_parse(data, len, out);
+    free(data);
+    return s;
+}
