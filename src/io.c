@@ -1,0 +1,544 @@
+/* Model files (docs/FORMAT.md) and the metadata saved with them.
+ * Writing is atomic: a temporary file in the same directory, flushed to disk, then renamed.
+ * Reading trusts nothing: every length is checked against the bytes really there before it
+ * is used, every section's CRC is verified, and a failure frees all it took. */
+#define _POSIX_C_SOURCE 200809L /* open, fsync, getpid */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "data_internal.h" /* nn__crc32 */
+#include "nn_internal.h"
+
+static const uint8_t MAGIC[8] = {0x89, 'N', 'N', 'M', 'O', 'D', '\r', '\n'};
+enum { FORMAT_VERSION = 1, MAX_LAYERS = 65536, MAX_KEY = 255, SECTION_OVERHEAD = 16 };
+enum { TRST_FIXED = 4 + 16 + 8 + 4 + 4 }; /* trst before the optimizer's buffers */
+
+/* ------------------------------------------------------------ metadata */
+
+/* One entry is one block: the key with its NUL, then the value at the next multiple of 16
+ * bytes, so a value of floats or doubles can be read in place. */
+static size_t meta_value_offset(size_t key_len)
+{
+    return (key_len + 1 + 15) / 16 * 16;
+}
+
+static size_t meta_block_size(const nn__meta *e)
+{
+    return meta_value_offset(strlen(e->key)) + e->size;
+}
+
+static nn__meta *meta_find(const nn_model *m, const char *key, size_t key_len)
+{
+    for (int i = 0; i < m->n_meta; i++)
+        if (strlen(m->meta[i].key) == key_len && memcmp(m->meta[i].key, key, key_len) == 0)
+            return &m->meta[i];
+    return NULL;
+}
+
+void nn__meta_free_all(nn_model *m)
+{
+    for (int i = 0; i < m->n_meta; i++)
+        nn__alloc(m, m->meta[i].key, meta_block_size(&m->meta[i]), 0);
+    if (m->meta)
+        nn__alloc(m, m->meta, (size_t)m->meta_cap * sizeof *m->meta, 0);
+    m->meta = NULL;
+    m->n_meta = m->meta_cap = 0;
+}
+
+/* Sets key (key_len bytes, no NUL among them) to value; replaces an existing entry only once
+ * the new one is allocated, so a failure leaves the old value in place. */
+static nn_status meta_set(nn_model *m, const char *key, size_t key_len, const void *value,
+                          size_t size)
+{
+    nn__meta *old = meta_find(m, key, key_len);
+    if (!old && m->n_meta == m->meta_cap) {
+        int cap = m->meta_cap ? 2 * m->meta_cap : 4;
+        nn__meta *grown = nn__alloc(m, m->meta, (size_t)m->meta_cap * sizeof *grown,
+                                    (size_t)cap * sizeof *grown);
+        if (!grown)
+            return NN_ERR_NOMEM;
+        m->meta = grown;
+        m->meta_cap = cap;
+    }
+    size_t offset = meta_value_offset(key_len);
+    if (size > SIZE_MAX - offset)
+        return NN_ERR_NOMEM;
+    char *block = nn__alloc(m, NULL, 0, offset + size);
+    if (!block)
+        return NN_ERR_NOMEM;
+    memset(block, 0, offset);
+    memcpy(block, key, key_len);
+    if (size)
+        memcpy(block + offset, value, size);
+    nn__meta entry = {.key = block, .value = (uint8_t *)block + offset, .size = size};
+    if (old) {
+        nn__alloc(m, old->key, meta_block_size(old), 0);
+        *old = entry;
+    } else {
+        m->meta[m->n_meta++] = entry;
+    }
+    return NN_OK;
+}
+
+static bool key_ok(const char *key)
+{
+    size_t n = key ? strlen(key) : 0;
+    return n > 0 && n <= MAX_KEY;
+}
+
+nn_status nn_model_set_meta(nn_model *m, const char *key, const void *value, size_t size)
+{
+    if (!m || !key_ok(key) || (!value && size > 0))
+        return NN_ERR_INVALID_ARG;
+    if (value)
+        return meta_set(m, key, strlen(key), value, size);
+    nn__meta *e = meta_find(m, key, strlen(key)); /* NULL value: remove */
+    if (!e)
+        return NN_ERR_NOT_FOUND;
+    nn__alloc(m, e->key, meta_block_size(e), 0);
+    *e = m->meta[--m->n_meta];
+    return NN_OK;
+}
+
+nn_status nn_model_meta(const nn_model *m, const char *key, const void **value, size_t *size)
+{
+    if (!m || !key_ok(key) || !value || !size)
+        return NN_ERR_INVALID_ARG;
+    const nn__meta *e = meta_find(m, key, strlen(key));
+    if (!e)
+        return NN_ERR_NOT_FOUND;
+    *value = e->value;
+    *size = e->size;
+    return NN_OK;
+}
+
+/* ---------------------------------------------------------------- writing */
+
+/* Little-endian encoding into a buffer, whatever the host's byte order. */
+static uint8_t *put_u32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> 8 * i);
+    return p + 4;
+}
+
+static uint8_t *put_u64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> 8 * i);
+    return p + 8;
+}
+
+static uint8_t *put_f32(uint8_t *p, float x)
+{
+    uint32_t v;
+    memcpy(&v, &x, sizeof v);
+    return put_u32(p, v);
+}
+
+typedef struct writer {
+    FILE *f;
+    uint32_t crc; /* of the current section so far */
+    bool ok;      /* every write so far succeeded */
+} writer;
+
+static void write_bytes(writer *w, const uint8_t *p, size_t n)
+{
+    w->crc = nn__crc32(w->crc, p, n);
+    w->ok = w->ok && fwrite(p, 1, n, w->f) == n;
+}
+
+static void begin_section(writer *w, const char tag[4], uint64_t length)
+{
+    uint8_t head[12];
+    memcpy(head, tag, 4);
+    put_u64(head + 4, length);
+    w->crc = 0;
+    write_bytes(w, head, sizeof head);
+}
+
+static void end_section(writer *w)
+{
+    uint8_t tail[4];
+    put_u32(tail, w->crc);
+    write_bytes(w, tail, sizeof tail);
+}
+
+/* "trst", the state of the training run (checkpoints only): epochs done, the run's random
+ * stream, the optimizer's step count and, if it has started, its kind and two buffers. */
+static void write_train_state(writer *w, const nn_model *m)
+{
+    uint8_t buf[4096], *p;
+    bool has_state = m->optim_state != NULL && m->optim_steps > 0;
+    uint64_t floats = has_state ? 2 * (uint64_t)m->n_params : 0;
+    begin_section(w, "trst", TRST_FIXED + 4 * floats);
+    p = put_u32(buf, (uint32_t)m->run_epochs);
+    for (int i = 0; i < 4; i++)
+        p = put_u32(p, m->run_rng.s[i]);
+    p = put_u64(p, has_state ? (uint64_t)m->optim_steps : 0);
+    p = put_u32(put_u32(p, has_state), has_state ? (uint32_t)nn__optim_kind(m) : 0);
+    write_bytes(w, buf, (size_t)(p - buf));
+    for (uint64_t i = 0; i < floats; i += sizeof buf / 4) {
+        uint64_t n = floats - i < sizeof buf / 4 ? floats - i : sizeof buf / 4;
+        p = buf;
+        for (uint64_t k = 0; k < n; k++)
+            p = put_f32(p, m->optim_state[i + k]);
+        write_bytes(w, buf, (size_t)(p - buf));
+    }
+    end_section(w);
+}
+
+static void write_model(writer *w, const nn_model *m, bool checkpoint)
+{
+    uint8_t buf[4096], *p;
+    p = put_u32(put_u32(buf + 8, FORMAT_VERSION), 0);
+    memcpy(buf, MAGIC, 8);
+    write_bytes(w, buf, (size_t)(p - buf));
+
+    begin_section(w, "ARCH", 8 + 12 * (uint64_t)m->n_layers);
+    p = put_u32(put_u32(buf, (uint32_t)m->n_in), (uint32_t)m->n_layers);
+    write_bytes(w, buf, (size_t)(p - buf));
+    for (int l = 0; l < m->n_layers; l++) {
+        const nn__layer *L = &m->layers[l];
+        p = put_f32(put_u32(put_u32(buf, (uint32_t)L->n_out), (uint32_t)L->act), L->act_param);
+        write_bytes(w, buf, (size_t)(p - buf));
+    }
+    end_section(w);
+
+    for (int i = 0; i < m->n_meta; i++) {
+        const nn__meta *e = &m->meta[i];
+        size_t key_len = strlen(e->key);
+        begin_section(w, "meta", 4 + (uint64_t)key_len + e->size);
+        put_u32(buf, (uint32_t)key_len);
+        write_bytes(w, buf, 4);
+        write_bytes(w, (const uint8_t *)e->key, key_len);
+        write_bytes(w, e->value, e->size);
+        end_section(w);
+    }
+
+    begin_section(w, "PARM", 4 * (uint64_t)m->n_params);
+    for (size_t i = 0; i < m->n_params; i += sizeof buf / 4) {
+        size_t n = m->n_params - i < sizeof buf / 4 ? m->n_params - i : sizeof buf / 4;
+        p = buf;
+        for (size_t k = 0; k < n; k++)
+            p = put_f32(p, m->params[i + k]);
+        write_bytes(w, buf, (size_t)(p - buf));
+    }
+    end_section(w);
+
+    bool any_dropout = false;
+    for (int l = 0; l < m->n_layers; l++)
+        any_dropout = any_dropout || m->layers[l].dropout > 0.0f;
+    if (any_dropout) { /* a training setting: ancillary, inference does without it */
+        begin_section(w, "drop", 4 * (uint64_t)m->n_layers);
+        for (int l = 0; l < m->n_layers; l++) {
+            put_f32(buf, m->layers[l].dropout);
+            write_bytes(w, buf, 4);
+        }
+        end_section(w);
+    }
+    if (checkpoint)
+        write_train_state(w, m);
+    begin_section(w, "END ", 0);
+    end_section(w);
+}
+
+/* Creates a new file next to path, named path.tmp-PID-XXXXXXXX; O_EXCL never reuses one. */
+static int create_temp(const char *path, char *tmp, size_t tmp_size)
+{
+    nn_rng rng;
+    nn_rng_seed(&rng, (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL) ^ (uintptr_t)tmp);
+    for (int attempt = 0; attempt < 100; attempt++) {
+        int n = snprintf(tmp, tmp_size, "%s.tmp-%ld-%08x", path, (long)getpid(),
+                         (unsigned)nn_rng_next(&rng));
+        if (n < 0 || (size_t)n >= tmp_size)
+            return -1;
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666); /* the umask applies */
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    return -1;
+}
+
+static nn_status save(const nn_model *m, const char *path, bool checkpoint)
+{
+    if (!m || !path || !*path)
+        return NN_ERR_INVALID_ARG;
+    char tmp[4096 + 32];
+    if (strlen(path) > 4096)
+        return NN_ERR_INVALID_ARG;
+    int fd = create_temp(path, tmp, sizeof tmp);
+    if (fd < 0)
+        return NN_ERR_IO;
+    writer w = {.f = fdopen(fd, "wb"), .ok = true};
+    if (!w.f) {
+        close(fd);
+        unlink(tmp);
+        return NN_ERR_IO;
+    }
+    write_model(&w, m, checkpoint);
+    /* The data must be on the disk before the rename makes it the model at path. */
+    w.ok = w.ok && fflush(w.f) == 0 && fsync(fd) == 0;
+    w.ok = fclose(w.f) == 0 && w.ok;
+    if (!w.ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return NN_ERR_IO;
+    }
+    return NN_OK;
+}
+
+nn_status nn_model_save(const nn_model *m, const char *path)
+{
+    return save(m, path, false);
+}
+
+nn_status nn_checkpoint_save(const nn_model *m, const char *path)
+{
+    return save(m, path, true);
+}
+
+/* ---------------------------------------------------------------- reading */
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+    return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
+}
+
+static float get_f32(const uint8_t *p)
+{
+    uint32_t v = get_u32(p);
+    float x;
+    memcpy(&x, &v, sizeof x);
+    return x;
+}
+
+typedef struct section {
+    char tag[4];
+    const uint8_t *payload;
+    size_t length;
+} section;
+
+/* The next section at data[*pos..len): its length must fit in what is left and its CRC
+ * must match, or the file is malformed. */
+static nn_status next_section(const uint8_t *data, size_t len, size_t *pos, section *s)
+{
+    size_t left = len - *pos;
+    if (left < SECTION_OVERHEAD)
+        return NN_ERR_FORMAT;
+    const uint8_t *head = data + *pos;
+    uint64_t length = get_u64(head + 4);
+    if (length > left - SECTION_OVERHEAD)
+        return NN_ERR_FORMAT;
+    memcpy(s->tag, head, 4);
+    s->payload = head + 12;
+    s->length = (size_t)length;
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION /* fuzzing: let mutations past the CRC */
+    if (nn__crc32(0, head, 12 + s->length) != get_u32(s->payload + s->length))
+        return NN_ERR_FORMAT;
+#endif
+    *pos += SECTION_OVERHEAD + s->length;
+    return NN_OK;
+}
+
+static bool is_tag(const section *s, const char *tag)
+{
+    return memcmp(s->tag, tag, 4) == 0;
+}
+
+/* Whether the parameters the architecture implies fit in the bytes the file has left: the
+ * check that keeps a corrupt width from allocating gigabytes before PARM is ever read. */
+static bool params_fit(const section *s, uint32_t n_in, uint32_t n_layers, size_t bytes_left)
+{
+    uint64_t count = 0, limit = bytes_left / 4, fan_in = n_in;
+    for (uint32_t l = 0; l < n_layers; l++) {
+        uint64_t units = get_u32(s->payload + 8 + 12 * (size_t)l);
+        if (units == 0 || units > limit || fan_in > limit / units)
+            return false;
+        count += units * fan_in + units;
+        if (count > limit)
+            return false;
+        fan_in = units;
+    }
+    return true;
+}
+
+/* ARCH: the widths and activations; builds the model (with throw-away initial weights). */
+static nn_status read_arch(const section *s, size_t bytes_left, const nn_model_opts *opts,
+                           nn_model **out)
+{
+    if (s->length < 8)
+        return NN_ERR_FORMAT;
+    uint32_t n_in = get_u32(s->payload), n_layers = get_u32(s->payload + 4);
+    if (n_in == 0 || n_in > INT_MAX || n_layers == 0 || n_layers > MAX_LAYERS ||
+        s->length != 8 + 12 * (size_t)n_layers || !params_fit(s, n_in, n_layers, bytes_left))
+        return NN_ERR_FORMAT;
+    nn_alloc_fn alloc = opts && opts->alloc ? opts->alloc : nn__default_alloc;
+    void *user = opts && opts->alloc ? opts->alloc_user : NULL;
+    nn_layer_spec *specs = alloc(user, NULL, 0, n_layers * sizeof *specs);
+    if (!specs)
+        return NN_ERR_NOMEM;
+    nn_status st = NN_OK;
+    for (uint32_t l = 0; l < n_layers && st == NN_OK; l++) {
+        const uint8_t *p = s->payload + 8 + 12 * (size_t)l;
+        uint32_t units = get_u32(p), act = get_u32(p + 4);
+        if (units > INT_MAX || act > INT_MAX) /* nn_model_create judges the rest */
+            st = NN_ERR_FORMAT;
+        specs[l] = (nn_layer_spec){.units = (int)units, .act = (nn_act)act,
+                                   .act_param = get_f32(p + 8), .init = NN_INIT_ZEROS};
+    }
+    if (st == NN_OK)
+        st = nn_model_create((int)n_in, specs, (int)n_layers, opts, out);
+    alloc(user, specs, n_layers * sizeof *specs, 0);
+    return st == NN_ERR_INVALID_ARG ? NN_ERR_FORMAT : st; /* the file described no valid model */
+}
+
+static nn_status read_params(const section *s, nn_model *m)
+{
+    if (s->length != 4 * m->n_params)
+        return NN_ERR_FORMAT;
+    for (size_t i = 0; i < m->n_params; i++) {
+        float x = get_f32(s->payload + 4 * i);
+        if (!isfinite(x))
+            return NN_ERR_FORMAT;
+        m->params[i] = x;
+    }
+    return NN_OK;
+}
+
+static nn_status read_meta(const section *s, nn_model *m)
+{
+    if (s->length < 4)
+        return NN_ERR_FORMAT;
+    uint32_t key_len = get_u32(s->payload);
+    const char *key = (const char *)s->payload + 4;
+    if (key_len == 0 || key_len > MAX_KEY || key_len > s->length - 4 ||
+        memchr(key, '\0', key_len) || meta_find(m, key, key_len))
+        return NN_ERR_FORMAT;
+    return meta_set(m, key, key_len, s->payload + 4 + key_len, s->length - 4 - key_len);
+}
+
+static nn_status read_dropout(const section *s, nn_model *m)
+{
+    if (s->length != 4 * (size_t)m->n_layers || m->cap > 0)
+        return NN_ERR_FORMAT;
+    for (int l = 0; l < m->n_layers; l++) {
+        float p = get_f32(s->payload + 4 * (size_t)l);
+        if (!(p >= 0.0f && p < 1.0f) || (l == m->n_layers - 1 && p != 0.0f))
+            return NN_ERR_FORMAT;
+        m->layers[l].dropout = p;
+    }
+    return NN_OK;
+}
+
+static nn_status read_train_state(const section *s, nn_model *m)
+{
+    if (s->length < TRST_FIXED || m->optim_state)
+        return NN_ERR_FORMAT;
+    const uint8_t *p = s->payload;
+    uint32_t epochs = get_u32(p), has_state = get_u32(p + 28), kind = get_u32(p + 32);
+    uint64_t steps = get_u64(p + 20);
+    if (epochs > INT_MAX || steps > LONG_MAX || has_state > 1 || (has_state && steps == 0) ||
+        (!has_state && (steps || kind)) || kind > NN_OPT_RMSPROP ||
+        s->length != TRST_FIXED + (has_state ? 8 * m->n_params : 0))
+        return NN_ERR_FORMAT;
+    if (has_state) {
+        nn_status st = nn__optim_restore(m, (nn_optimizer)kind, (long)steps);
+        if (st != NN_OK)
+            return st;
+        for (size_t i = 0; i < 2 * m->n_params; i++) {
+            m->optim_state[i] = get_f32(p + TRST_FIXED + 4 * i);
+            if (!isfinite(m->optim_state[i]))
+                return NN_ERR_FORMAT; /* the caller destroys the model, state and all */
+        }
+    }
+    m->run_epochs = (int)epochs;
+    for (int i = 0; i < 4; i++)
+        m->run_rng.s[i] = get_u32(p + 4 + 4 * i);
+    return NN_OK;
+}
+
+nn_status nn__model_parse(const uint8_t *data, size_t len, const nn_model_opts *opts,
+                          nn_model **out)
+{
+    if (len < 16 || memcmp(data, MAGIC, 8) != 0)
+        return NN_ERR_FORMAT;
+    if (get_u32(data + 8) != FORMAT_VERSION || get_u32(data + 12) != 0)
+        return NN_ERR_VERSION;
+    size_t pos = 16;
+    nn_model *m = NULL;
+    bool have_params = false, have_state = false, ended = false;
+    nn_status st = NN_OK;
+    while (st == NN_OK && !ended) {
+        section s;
+        st = next_section(data, len, &pos, &s);
+        if (st != NN_OK)
+            break;
+        if (is_tag(&s, "ARCH"))
+            st = m ? NN_ERR_FORMAT : read_arch(&s, len - pos, opts, &m);
+        else if (is_tag(&s, "PARM"))
+            st = !m || have_params ? NN_ERR_FORMAT : read_params(&s, m);
+        else if (is_tag(&s, "meta"))
+            st = !m ? NN_ERR_FORMAT : read_meta(&s, m);
+        else if (is_tag(&s, "drop"))
+            st = !m ? NN_ERR_FORMAT : read_dropout(&s, m);
+        else if (is_tag(&s, "trst"))
+            st = !m || have_state ? NN_ERR_FORMAT : read_train_state(&s, m);
+        else if (is_tag(&s, "END "))
+            st = !have_params || s.length != 0 || pos != len ? NN_ERR_FORMAT : NN_OK;
+        else if (s.tag[0] >= 'A' && s.tag[0] <= 'Z')
+            st = NN_ERR_VERSION; /* a critical section of a later format: cannot be skipped */
+        /* else an ancillary section we do not know: skipped, its CRC checked */
+        have_params = have_params || (st == NN_OK && is_tag(&s, "PARM"));
+        have_state = have_state || is_tag(&s, "trst");
+        ended = st == NN_OK && is_tag(&s, "END ");
+    }
+    if (st != NN_OK) {
+        nn_model_destroy(m);
+        return st;
+    }
+    *out = m;
+    return NN_OK;
+}
+
+nn_status nn_model_load(const char *path, const nn_model_opts *opts, nn_model **out)
+{
+    if (!path || !out)
+        return NN_ERR_INVALID_ARG;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NN_ERR_IO;
+    /* Only a regular file has a size to trust (a directory opens, and "seeks" anywhere). */
+    struct stat st_file;
+    if (fstat(fileno(f), &st_file) != 0 || !S_ISREG(st_file.st_mode) || st_file.st_size < 0 ||
+        (uintmax_t)st_file.st_size > SIZE_MAX) {
+        fclose(f);
+        return NN_ERR_IO;
+    }
+    off_t size = st_file.st_size;
+    nn_alloc_fn alloc = opts && opts->alloc ? opts->alloc : nn__default_alloc;
+    void *user = opts && opts->alloc ? opts->alloc_user : NULL;
+    size_t len = (size_t)size;
+    uint8_t *data = alloc(user, NULL, 0, len ? len : 1);
+    if (!data) {
+        fclose(f);
+        return NN_ERR_NOMEM;
+    }
+    nn_status st = fread(data, 1, len, f) == len ? NN_OK : NN_ERR_IO;
+    fclose(f);
+    if (st == NN_OK)
+        st = nn__model_parse(data, len, opts, out);
+    alloc(user, data, len ? len : 1, 0);
+    return st;
+}
