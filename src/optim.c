@@ -1,0 +1,300 @@
+/* The optimizers: one update of the flat parameter buffer from the flat gradient buffer,
+ * following torch.optim (PyTorch 1.13) operation for operation, so that the same float32
+ * inputs give the same float32 results up to rounding.
+ *
+ * The state is one block: a tag naming the kind that owns it, then two buffers laid out as
+ * the parameters (m->optim_state points at the first):
+ *     kind      s1 (P)                 s2 (P)
+ *     SGD       momentum buffer b      unused
+ *     Adam(W)   first moment m         second moment v
+ *     RMSprop   square average v       momentum buffer b
+ * m->optim_steps counts the steps taken with the state (Adam's t); 0 means not started.
+ *
+ * Shape letters: P the model's parameters, n those of one span (a layer's W, or the rest of
+ * its parameters). */
+#include <float.h>
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "nn_internal.h"
+
+typedef struct optim_block {
+    nn_optimizer kind; /* the owner, while m->optim_steps > 0 */
+    float buf[];       /* (2, P): s1, then s2 */
+} optim_block;
+
+static size_t block_bytes(const nn_model *m)
+{
+    return offsetof(optim_block, buf) + 2 * m->n_params * sizeof(float);
+}
+
+static optim_block *block_of(const nn_model *m)
+{
+    return (optim_block *)(void *)((char *)m->optim_state - offsetof(optim_block, buf));
+}
+
+/* ------------------------------------------------------------- options */
+
+static bool nonnegative(float x) /* finite and >= 0 (false for NaN) */
+{
+    return x >= 0.0f && x <= FLT_MAX;
+}
+
+static bool fraction(float x) /* in [0, 1) */
+{
+    return x >= 0.0f && x < 1.0f;
+}
+
+nn_status nn__optim_check(const nn_optim_opts *o)
+{
+    if (!o)
+        return NN_ERR_INVALID_ARG;
+    bool sgd = o->kind == NN_OPT_SGD, rms = o->kind == NN_OPT_RMSPROP;
+    bool adam = o->kind == NN_OPT_ADAM || o->kind == NN_OPT_ADAMW;
+    if (!sgd && !adam && !rms)
+        return NN_ERR_INVALID_ARG;
+    bool values_ok = nonnegative(o->momentum) && o->dampening >= 0.0f &&
+                     o->dampening <= 1.0f && fraction(o->beta1) && fraction(o->beta2) &&
+                     fraction(o->alpha) && nonnegative(o->eps) &&
+                     nonnegative(o->weight_decay) && nonnegative(o->clip_norm);
+    /* Fields of another kind must be 0. */
+    bool fields_ok = (sgd || (o->dampening == 0.0f && !o->nesterov)) &&
+                     (adam || (o->beta1 == 0.0f && o->beta2 == 0.0f)) &&
+                     (rms || o->alpha == 0.0f) && (!adam || o->momentum == 0.0f) &&
+                     (!sgd || o->eps == 0.0f);
+    /* torch.optim.SGD refuses Nesterov without momentum or with dampening. */
+    bool nesterov_ok = !o->nesterov || (o->momentum > 0.0f && o->dampening == 0.0f);
+    return values_ok && fields_ok && nesterov_ok ? NN_OK : NN_ERR_INVALID_ARG;
+}
+
+/* The options with PyTorch's defaults in place of the zeros of the fields the kind uses. */
+static nn_optim_opts with_defaults(const nn_optim_opts *o)
+{
+    nn_optim_opts r = *o;
+    bool adam = r.kind == NN_OPT_ADAM || r.kind == NN_OPT_ADAMW;
+    if (adam && r.beta1 == 0.0f)
+        r.beta1 = 0.9f;
+    if (adam && r.beta2 == 0.0f)
+        r.beta2 = 0.999f;
+    if (r.kind == NN_OPT_RMSPROP && r.alpha == 0.0f)
+        r.alpha = 0.99f;
+    if (r.kind != NN_OPT_SGD && r.eps == 0.0f)
+        r.eps = 1e-8f;
+    if (r.kind == NN_OPT_ADAMW && r.weight_decay == 0.0f)
+        r.weight_decay = 0.01f;
+    return r;
+}
+
+/* Plain SGD keeps no state: it neither needs nor allocates any. */
+static bool needs_state(const nn_optim_opts *o)
+{
+    return o->kind != NN_OPT_SGD || o->momentum > 0.0f;
+}
+
+/* ------------------------------------------------------------ the state */
+
+nn_status nn__optim_prepare(nn_model *m, const nn_optim_opts *o)
+{
+    if (m->optim_steps > 0)
+        return block_of(m)->kind == o->kind ? NN_OK : NN_ERR_INVALID_ARG;
+    if (!needs_state(o))
+        return NN_OK;
+    if (!m->optim_state) {
+        optim_block *block = nn__alloc(m, NULL, 0, block_bytes(m));
+        if (!block)
+            return NN_ERR_NOMEM;
+        m->optim_state = block->buf;
+    }
+    block_of(m)->kind = o->kind;
+    memset(m->optim_state, 0, 2 * m->n_params * sizeof(float));
+    return NN_OK;
+}
+
+nn_status nn__optim_restore(nn_model *m, nn_optimizer kind, long steps)
+{
+    if (m->optim_state || steps <= 0)
+        return NN_ERR_FORMAT;
+    optim_block *block = nn__alloc(m, NULL, 0, block_bytes(m));
+    if (!block)
+        return NN_ERR_NOMEM;
+    block->kind = kind;
+    m->optim_state = block->buf;
+    m->optim_steps = steps;
+    return NN_OK;
+}
+
+nn_optimizer nn__optim_kind(const nn_model *m)
+{
+    return block_of(m)->kind;
+}
+
+void nn__optim_free(nn_model *m)
+{
+    if (m->optim_state)
+        nn__alloc(m, block_of(m), block_bytes(m), 0);
+    m->optim_state = NULL;
+    m->optim_steps = 0;
+}
+
+nn_status nn_optim_reset(nn_model *m)
+{
+    if (!m)
+        return NN_ERR_INVALID_ARG;
+    m->optim_steps = 0; /* the buffers are zeroed when the next state starts */
+    return NN_OK;
+}
+
+/* ------------------------------------------------------------- the step */
+
+/* The scalars of one step. Those PyTorch computes in double from Python floats (1 - β,
+ * the bias corrections, 1 - lr·wd) are computed in double here too, then rounded once. */
+typedef struct step_coefs {
+    float lr;
+    float clip;           /* c, the gradients' scale: 1 without clipping */
+    float momentum;       /* μ */
+    float keep;           /* 1 - dampening */
+    bool nesterov;
+    bool first;           /* SGD: the momentum buffer starts as the gradient */
+    float beta1, one_minus_beta1, beta2, one_minus_beta2;
+    float step_size;      /* Adam: lr / (1 - β1^t) */
+    float bc2_sqrt;       /* Adam: sqrt(1 - β2^t) */
+    float alpha, one_minus_alpha;
+    float eps;
+} step_coefs;
+
+/* One contiguous run of parameters that share a weight decay: a layer's W, or its b and
+ * whatever else the layer learns. */
+typedef struct span {
+    size_t n;
+    float *p;        /* (n) parameters */
+    const float *dp; /* (n) their gradients */
+    float *s1, *s2;  /* (n) state, NULL for plain SGD */
+    float decay;     /* wd; 0 for the rest of a layer without decay_biases */
+} span;
+
+/* torch.nn.utils.clip_grad_norm_: c = clip_norm / (‖g‖ + 1e-6) over all the gradients as
+ * one vector, used only if below 1. The squares are summed in double so that no precision
+ * is lost over P terms; the norm is then rounded to float, as PyTorch's is. */
+static float clip_scale(const nn_model *m, float clip_norm)
+{
+    if (clip_norm == 0.0f)
+        return 1.0f;
+    double sum = 0.0;
+    for (size_t i = 0; i < m->n_params; i++)
+        sum += (double)m->grads[i] * m->grads[i];
+    float c = clip_norm / ((float)sqrt(sum) + 1e-6f);
+    return c < 1.0f ? c : 1.0f;
+}
+
+static void sgd_update(const step_coefs *c, const span *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        float g = c->clip * s->dp[i] + s->decay * s->p[i];                 /* g + wd·p */
+        if (c->momentum > 0.0f) {
+            float b = c->first ? g : c->momentum * s->s1[i] + c->keep * g; /* μ·b + (1-d)·g */
+            s->s1[i] = b;
+            g = c->nesterov ? g + c->momentum * b : b;
+        }
+        s->p[i] -= c->lr * g;                                              /* p - lr·g */
+    }
+}
+
+/* Adam when shrink is 1; AdamW when the decay is given as shrink = 1 - lr·wd and l2 is 0. */
+static void adam_update(const step_coefs *c, const span *s, float l2, float shrink)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        float g = c->clip * s->dp[i] + l2 * s->p[i];                 /* g + wd·p */
+        float m = c->beta1 * s->s1[i] + c->one_minus_beta1 * g;     /* β1·m + (1-β1)·g */
+        float v = c->beta2 * s->s2[i] + c->one_minus_beta2 * g * g; /* β2·v + (1-β2)·g² */
+        float denom = sqrtf(v) / c->bc2_sqrt + c->eps;               /* sqrt(v)/sqrt(1-β2^t) + ε */
+        s->s1[i] = m;
+        s->s2[i] = v;
+        s->p[i] = s->p[i] * shrink - c->step_size * m / denom;      /* p - lr/(1-β1^t)·m/denom */
+    }
+}
+
+static void rmsprop_update(const step_coefs *c, const span *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        float g = c->clip * s->dp[i] + s->decay * s->p[i];            /* g + wd·p */
+        float v = c->alpha * s->s1[i] + c->one_minus_alpha * g * g;   /* α·v + (1-α)·g² */
+        float a = sqrtf(v) + c->eps;                                  /* sqrt(v) + ε */
+        s->s1[i] = v;
+        if (c->momentum > 0.0f) {
+            float b = c->momentum * s->s2[i] + g / a;                 /* μ·b + g/a */
+            s->s2[i] = b;
+            s->p[i] -= c->lr * b;                                     /* p - lr·b */
+        } else {
+            s->p[i] -= c->lr * g / a;                                 /* p - lr·g/a */
+        }
+    }
+}
+
+static void update(nn_optimizer kind, const step_coefs *c, const span *s)
+{
+    switch (kind) {
+    case NN_OPT_SGD:
+        sgd_update(c, s);
+        break;
+    case NN_OPT_ADAM:
+        adam_update(c, s, s->decay, 1.0f);
+        break;
+    case NN_OPT_ADAMW:
+        adam_update(c, s, 0.0f, (float)(1.0 - (double)c->lr * s->decay));
+        break;
+    case NN_OPT_RMSPROP:
+        rmsprop_update(c, s);
+        break;
+    }
+}
+
+/* A span of n parameters starting at offset `at` of the flat buffers. */
+static span span_at(const nn_model *m, size_t at, size_t n, float decay)
+{
+    float *s1 = m->optim_state;
+    return (span){.n = n, .p = m->params + at, .dp = m->grads + at,
+                  .s1 = s1 ? s1 + at : NULL, .s2 = s1 ? s1 + m->n_params + at : NULL,
+                  .decay = decay};
+}
+
+void nn__optim_apply(nn_model *m, const nn_optim_opts *opts, float lr)
+{
+    nn_optim_opts o = with_defaults(opts);
+    double t = (double)m->optim_steps + 1.0;
+    double bc1 = 1.0 - pow(o.beta1, t), bc2 = 1.0 - pow(o.beta2, t); /* Adam's bias corrections */
+    step_coefs c = {
+        .lr = lr, .clip = clip_scale(m, o.clip_norm), .momentum = o.momentum,
+        .keep = (float)(1.0 - o.dampening), .nesterov = o.nesterov,
+        .first = m->optim_steps == 0,
+        .beta1 = o.beta1, .one_minus_beta1 = (float)(1.0 - o.beta1),
+        .beta2 = o.beta2, .one_minus_beta2 = (float)(1.0 - o.beta2),
+        .step_size = (float)(lr / bc1), .bc2_sqrt = (float)sqrt(bc2),
+        .alpha = o.alpha, .one_minus_alpha = (float)(1.0 - o.alpha), .eps = o.eps,
+    };
+    /* Each layer's W, then the rest of its parameters (b, PReLU's slopes) up to the next
+     * layer's W: one pass over the buffers, W decayed, the rest only with decay_biases. */
+    for (int l = 0; l < m->n_layers; l++) {
+        const nn__layer *L = &m->layers[l];
+        size_t at = (size_t)(L->W - m->params), n_W = (size_t)L->n_out * L->n_in;
+        size_t end = l + 1 < m->n_layers ? (size_t)(m->layers[l + 1].W - m->params) : m->n_params;
+        span W = span_at(m, at, n_W, o.weight_decay);
+        span rest = span_at(m, at + n_W, end - at - n_W, o.decay_biases ? o.weight_decay : 0.0f);
+        update(o.kind, &c, &W);
+        update(o.kind, &c, &rest);
+    }
+    if (needs_state(&o))
+        m->optim_steps++;
+}
+
+nn_status nn_optim_step(nn_model *m, const nn_optim_opts *opts, float learning_rate)
+{
+    if (!m || !nonnegative(learning_rate))
+        return NN_ERR_INVALID_ARG;
+    nn_status s = nn__optim_check(opts);
+    if (s == NN_OK)
+        s = nn__optim_prepare(m, opts);
+    if (s == NN_OK)
+        nn__optim_apply(m, opts, learning_rate);
+    return s;
+}
