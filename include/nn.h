@@ -145,6 +145,10 @@ typedef enum nn_act {
     NN_ACT_RELU = 3,       /**< a = max(0, z);                  a' = z > 0 ? 1 : 0 (0 at z = 0, as PyTorch) */
     NN_ACT_LEAKY_RELU = 4, /**< a = z > 0 ? z : s·z;            a' = z > 0 ? 1 : s; s = param, 0 → 0.01 */
     NN_ACT_SOFTMAX = 5,    /**< a_i = e^(z_i) / Σ_j e^(z_j) per row; da → dz: dz_i = a_i (da_i - Σ_j da_j a_j) */
+    NN_ACT_ELU = 6,        /**< a = z > 0 ? z : α(e^z - 1);       a' = z > 0 ? 1 : a + α; α = param, 0 → 1 */
+    NN_ACT_GELU = 7,       /**< a = z·Φ(z) = z/2 (1 + erf(z/√2)); a' = Φ(z) + z·e^(-z²/2)/√(2π) (exact, not tanh) */
+    NN_ACT_PRELU = 8,      /**< leaky ReLU whose slope s is learned, one per layer; starts at param (0 → 0.25) */
+    NN_ACT_PRELU_UNITS = 9,/**< the same with one learned slope per unit; ∂L/∂s_j = Σ_{z_j <= 0} z_j·∂L/∂a_j */
 } nn_act;
 
 /** A = g(Z) (A may be Z itself). param: the leaky ReLU slope (0 → 0.01), ignored otherwise. */
@@ -194,9 +198,13 @@ nn_status nn_init_fill(nn_mat *W, nn_init init, float param, nn_rng *rng);
 typedef struct nn_layer_spec {
     int units;       /**< O, the layer's width (> 0) */
     nn_act act;      /**< its activation */
-    float act_param; /**< leaky ReLU slope (0 → 0.01) */
+    float act_param; /**< leaky ReLU slope (0 → 0.01), ELU's α (0 → 1) */
     nn_init init;    /**< how W is drawn; b starts at 0 */
     float init_param;/**< σ for NN_INIT_NORMAL (0 → 0.01) */
+    float dropout;   /**< inverted dropout on the layer's output while training, in [0, 1):
+                          each output is zeroed with this probability and the others scaled
+                          by 1/(1 - dropout); nn_predict and nn_evaluate never drop. Not on
+                          the last layer. */
 } nn_layer_spec;
 
 /** realloc-shaped allocator (Lua's lua_Alloc): nsize == 0 frees ptr and returns NULL;
@@ -208,6 +216,13 @@ typedef struct nn_model_opts {
     uint64_t seed;      /**< initial weights depend on this alone */
     nn_alloc_fn alloc;  /**< NULL: the C library's realloc/free */
     void *alloc_user;   /**< passed to alloc */
+    int threads;        /**< threads that compute the model's matrix products, the calling
+                             thread included: 0 or 1 → just the caller (no thread started);
+                             2 .. 256 → threads - 1 POSIX threads started by nn_model_create
+                             (NN_ERR_NOMEM if they cannot be) and joined by nn_model_destroy;
+                             otherwise NN_ERR_INVALID_ARG. Each product is split by rows or
+                             columns, never along its sums, so results are bit-identical to
+                             one thread's: the tolerance is zero. */
 } nn_model_opts;
 
 typedef struct nn_model nn_model;
@@ -229,18 +244,21 @@ typedef struct nn_layer_view {
     int n_in, n_out;
     nn_act act;
     float act_param; /**< resolved: 0.01 if the spec left the leaky slope 0 */
+    float dropout;
     nn_mat W, dW;    /**< (O, I) */
     nn_mat b, db;    /**< (1, O) */
+    nn_mat s, ds;    /**< PReLU's learned slopes (1, 1) or (1, O); 0 × 0 with NULL data otherwise */
 } nn_layer_view;
 nn_status nn_model_layer(nn_model *model, int layer, nn_layer_view *view);
 
-/** The flat buffers every layer points into: params = W0, b0, W1, b1, ... each row-major,
- * grads laid out the same. Returns the parameter count; pointers stay valid until destroy. */
+/** The flat buffers every layer points into: params = W0, b0, W1, b1, ... each row-major
+ * (a PReLU layer's slopes follow its b), grads laid out the same. Returns the parameter count; pointers stay valid until destroy. */
 size_t nn_model_params(nn_model *model, float **params, float **grads);
 
 /* ------------------------------------------------ the step, for own loops */
 
-/** Runs X (B, n_in) through the network and keeps every layer's Z and A for nn_backward.
+/** Runs X (B, n_in) through the network as training does (dropout layers drop, drawing from
+ * the model's training stream) and keeps every layer's Z and A for nn_backward.
  * If Out is not NULL it receives the output (B, n_out). X is copied; it may change after. */
 nn_status nn_forward(nn_model *model, const nn_mat *X, nn_mat *Out);
 /** Back-propagates the loss of the last nn_forward against Y and ADDS the gradients to dW
@@ -258,36 +276,126 @@ nn_status nn_sgd_step(nn_model *model, float learning_rate);
 nn_status nn_grad_check(nn_model *model, const nn_mat *X, const nn_mat *Y, nn_loss loss,
                         float h, size_t max_params, double *worst_rel_error);
 
+/* ------------------------------------------------------------- optimizers */
+
+/* The update rules are torch.optim's (PyTorch 1.13), step for step. For one parameter p with
+ * gradient g, learning rate lr and step count t = 1, 2, ... of the optimizer's state, every
+ * step first does
+ *     g ← c·g             gradient clipping, if clip_norm is set (see nn_optim_opts)
+ *     g ← g + wd·p        L2 weight decay, if weight_decay is set (not AdamW: see there)
+ * and then the rule of its kind below. State buffers start at 0 unless said otherwise. */
+
+/** The optimizers. */
+typedef enum nn_optimizer {
+    NN_OPT_SGD = 0,     /**< with momentum μ: b ← g at its first step, then b ← μ·b + (1 - dampening)·g;
+                             g ← nesterov ? g + μ·b : b.   Then p ← p - lr·g */
+    NN_OPT_ADAM = 1,    /**< m ← β1·m + (1 - β1)·g;  v ← β2·v + (1 - β2)·g²;
+                             p ← p - lr/(1 - β1^t) · m / (sqrt(v)/sqrt(1 - β2^t) + ε) */
+    NN_OPT_ADAMW = 2,   /**< Adam with decoupled weight decay: p ← p·(1 - lr·wd) first (g gets
+                             no wd·p), then Adam's rule */
+    NN_OPT_RMSPROP = 3, /**< v ← α·v + (1 - α)·g²;  a = sqrt(v) + ε;
+                             with momentum μ: b ← μ·b + g/a, p ← p - lr·b;  without: p ← p - lr·g/a */
+} nn_optimizer;
+
+/** An optimizer and its hyper-parameters, with PyTorch's meanings. A zero field means
+ * PyTorch's default, so (nn_optim_opts){0} is plain SGD (nn_sgd_step) and
+ * (nn_optim_opts){.kind = NN_OPT_ADAM} is torch.optim.Adam as it comes. A field that the kind
+ * does not use must stay 0 (NN_ERR_INVALID_ARG otherwise): a momentum given to Adam is more
+ * likely a mistake than a wish. */
+typedef struct nn_optim_opts {
+    nn_optimizer kind;
+    float momentum;     /**< μ, SGD and RMSprop (finite, >= 0); 0: none */
+    float dampening;    /**< SGD momentum's dampening, in [0, 1]; 0: none */
+    bool nesterov;      /**< SGD: Nesterov momentum (needs momentum > 0 and dampening 0) */
+    float beta1;        /**< β1, Adam and AdamW, in [0, 1); 0 → 0.9. For β1 = 0 give a tiny
+                             value such as 1e-30f: in float it acts exactly as 0 */
+    float beta2;        /**< β2, Adam and AdamW, in [0, 1); 0 → 0.999 */
+    float alpha;        /**< α, RMSprop's smoothing constant, in [0, 1); 0 → 0.99 */
+    float eps;          /**< ε, Adam, AdamW and RMSprop (finite, >= 0); 0 → 1e-8 */
+    float weight_decay; /**< wd (finite, >= 0): L2, g ← g + wd·p, for SGD, Adam and RMSprop;
+                             decoupled, p ← p·(1 - lr·wd), for AdamW, where 0 → 0.01 */
+    bool decay_biases;  /**< decay the biases (and PReLU's slopes) too; by default weight decay
+                             applies to each layer's W only (PyTorch's to every parameter given) */
+    float clip_norm;    /**< (finite, >= 0) if the norm of all gradients as one vector,
+                             ‖g‖ = sqrt(Σ g²), makes c = clip_norm / (‖g‖ + 1e-6) < 1, every g
+                             is multiplied by c (torch.nn.utils.clip_grad_norm_); 0: no clipping */
+} nn_optim_opts;
+
+/** One update of every parameter from the gradients in the model, which are left as they
+ * were (clipping scales them on the way). The optimizer's state (SGD's momentum buffer; Adam's
+ * moments m, v and step count t; RMSprop's v and momentum buffer) is kept in the model: the
+ * first step that needs it (any but SGD without momentum) allocates it with the model's
+ * allocator, and no step allocates after that; NN_ERR_NOMEM leaves everything unchanged.
+ * The state belongs to the kind that started it: a step of another kind is
+ * NN_ERR_INVALID_ARG until nn_optim_reset. Every other hyper-parameter, the learning rate
+ * included, may change from one step to the next, as in PyTorch. Bad options, or a learning
+ * rate that is negative or not finite: NN_ERR_INVALID_ARG, nothing changed. As in PyTorch,
+ * gradients that are not finite make parameters that are not (nn_train checks for them). */
+nn_status nn_optim_step(nn_model *model, const nn_optim_opts *opts, float learning_rate);
+/** Forgets the optimizer's state (its buffers and step count t): the next step starts afresh
+ * and may be of any kind. The memory is kept for that step, and freed with the model. */
+nn_status nn_optim_reset(nn_model *model);
+
 /* ------------------------------------------------------------- the loop */
 
+/** Learning-rate schedules, evaluated once per epoch e = 0, 1, ... (as PyTorch's LR schedulers
+ * stepped every epoch); lr is nn_train_opts.learning_rate. */
+typedef enum nn_schedule_kind {
+    NN_SCHED_CONSTANT = 0,    /**< lr */
+    NN_SCHED_STEP = 1,        /**< lr · gamma^⌊e / step_epochs⌋ (StepLR) */
+    NN_SCHED_EXPONENTIAL = 2, /**< lr · gamma^e (ExponentialLR) */
+    NN_SCHED_COSINE = 3,      /**< min_lr + (lr − min_lr)(1 + cos(π e / period_epochs)) / 2 (CosineAnnealingLR) */
+} nn_schedule_kind;
+
+typedef struct nn_schedule {
+    nn_schedule_kind kind;
+    int step_epochs;     /**< STEP: epochs between decays (0 → 10) */
+    float gamma;         /**< STEP, EXPONENTIAL: the decay factor (0 → 0.1 for STEP, 0.95 for EXPONENTIAL) */
+    int period_epochs;   /**< COSINE: epochs from lr down to min_lr (0 → the run's epochs) */
+    float min_lr;        /**< COSINE: the floor */
+    int warmup_epochs;   /**< any kind: epoch e < warmup_epochs uses (e + 1)/(warmup_epochs + 1) of the rate */
+} nn_schedule;
+
 typedef struct nn_epoch_info {
-    int epoch;       /**< 1-based */
+    int epoch;       /**< 1-based, counted from the start of the run (a resumed run goes on counting) */
     int epochs;      /**< how many were asked for */
     double loss;     /**< mean training loss over the epoch's samples */
     double accuracy; /**< training accuracy of the epoch's batches, or NaN where it has no meaning (MSE) */
-    double seconds;  /**< wall time of this epoch */
+    double seconds;  /**< wall time of this epoch (validation included) */
+    double learning_rate;  /**< the rate this epoch used */
+    double val_loss;       /**< loss on the validation set after the epoch, or NaN without one */
+    double val_accuracy;   /**< its accuracy, or NaN (no validation set, or MSE) */
 } nn_epoch_info;
 
 /** Called after every epoch; return non-zero to stop training (nn_train then returns NN_OK). */
 typedef int (*nn_epoch_fn)(void *user, const nn_epoch_info *info);
 
 typedef struct nn_train_opts {
-    int epochs;           /**< passes over the data (>= 0) */
+    int epochs;           /**< passes over the data (>= 0); with resume, the total the run reaches */
     int batch_size;       /**< samples per step (> 0); a last, smaller batch is used, not dropped */
-    float learning_rate;  /**< SGD step size (finite, >= 0) */
+    float learning_rate;  /**< the base step size (finite, >= 0) */
     nn_loss loss;         /**< NN_LOSS_AUTO picks it from the output activation */
-    uint64_t shuffle_seed;/**< the order of samples, reshuffled every epoch */
+    uint64_t shuffle_seed;/**< the order of samples, reshuffled every epoch, and the dropout masks */
     bool no_shuffle;      /**< true: visit samples in order */
     nn_epoch_fn on_epoch; /**< may be NULL */
     void *user;           /**< passed to on_epoch */
+    nn_optim_opts optim;  /**< the optimizer; zeroed: plain SGD */
+    nn_schedule schedule; /**< the learning rate over the epochs; zeroed: constant */
+    const nn_mat *X_val;  /**< a validation set, evaluated after every epoch (both or neither) */
+    const nn_mat *Y_val;
+    float val_split;      /**< without X_val: hold out this fraction of X, Y (in [0, 1), rows drawn with shuffle_seed) */
+    int patience;         /**< > 0: early stopping — stop after this many epochs without a lower
+                               validation loss; the model ends with the weights of its best epoch */
+    bool resume;          /**< continue the model's last run: its epoch count, optimizer state and
+                               random streams, so that 5 + 5 epochs equal 10 bit for bit */
 } nn_train_opts;
 
 /** 10 epochs, batch 32, learning rate 0.01, NN_LOSS_AUTO, shuffle seed 0. */
 nn_train_opts nn_train_defaults(void);
 
-/** Mini-batch SGD on X (N, n_in) and Y (N, n_out) or class indices (N, 1); opts NULL → defaults.
- * Returns NN_ERR_DIVERGED, with the weights of the last finite step, if the loss stops being
- * finite. */
+/** Mini-batch training on X (N, n_in) and Y (N, n_out) or class indices (N, 1); opts NULL →
+ * defaults. Returns NN_ERR_DIVERGED, with the weights of the last finite step, if the loss or
+ * a gradient stops being finite. */
 nn_status nn_train(nn_model *model, const nn_mat *X, const nn_mat *Y, const nn_train_opts *opts);
 /** Out (N, n_out) = the network's output for X (N, n_in). */
 nn_status nn_predict(nn_model *model, const nn_mat *X, nn_mat *Out);
@@ -305,21 +413,22 @@ nn_status nn_evaluate(nn_model *model, const nn_mat *X, const nn_mat *Y, nn_loss
  * Statuses: NN_ERR_IO (cannot open or read), NN_ERR_FORMAT (malformed, truncated,
  * inconsistent, corrupted), NN_ERR_NOMEM. */
 
-/* Where a CSV file went wrong; line and column (the field, counted from the delimiters) are
+/** Where a CSV file went wrong; line and column (the field, counted from the delimiters) are
  * 1-based, and both 0 when the problem has no one place (no data rows, bad options). */
 typedef struct nn_csv_error {
-    int line;
-    int column;
+    int line;   /**< the line in the file, header and blank lines counted */
+    int column; /**< the field in that line */
 } nn_csv_error;
 
+/** How to read a CSV file; {0} means comma-separated, no header, the last column is Y. */
 typedef struct nn_csv_opts {
-    char delimiter;         /* 0 → ',' (';', '\t', ' ', ... any other byte but a digit or sign) */
-    bool header;            /* the first non-blank line names the columns: it is skipped */
-    int n_targets;          /* columns that go to Y (0 → 1) */
-    const int *target_cols; /* their 0-based indices, in Y's column order; NULL → the last n_targets */
+    char delimiter;         /**< 0 → ','; or ';', tab, space...: a byte no number contains */
+    bool header;            /**< the first non-blank line names the columns: it is skipped */
+    int n_targets;          /**< columns that go to Y (0 → 1) */
+    const int *target_cols; /**< their 0-based indices, in Y's order; NULL → the last n_targets */
 } nn_csv_opts;
 
-/* Loads a numeric CSV file: one sample per line, every line with the same number of fields,
+/** Loads a numeric CSV file: one sample per line, every line with the same number of fields,
  * each a decimal number (read the same way whatever the C locale; spaces around it are
  * fine). Blank lines, a UTF-8 byte order mark and CRLF line ends are accepted. With Y not
  * NULL the target columns go to Y (N, n_targets) and the others, in order, to X; with Y NULL
@@ -329,7 +438,7 @@ typedef struct nn_csv_opts {
 nn_status nn_csv_load(const char *path, const nn_csv_opts *opts, nn_mat *X, nn_mat *Y,
                       nn_csv_error *err);
 
-/* Loads an IDX file (the MNIST / Fashion-MNIST format, `*-idx3-ubyte[.gz]`): any element type
+/** Loads an IDX file (the MNIST / Fashion-MNIST format, `*-idx3-ubyte[.gz]`): any element type
  * (u8, i8, i16, i32, f32, f64), values converted to float unscaled. The first dimension gives
  * the rows, the product of the others the columns: images (N, 28·28), labels (N, 1) — class
  * indices as the losses take them. */
@@ -337,31 +446,31 @@ nn_status nn_idx_load(const char *path, nn_mat *out);
 
 /* Preparation. Transforms write into matrices the caller provides (nothing is allocated). */
 
-/* Per-column scaling x' = (x - shift)·factor; stats is (2, C): row 0 the shifts, row 1 the
+/** Per-column scaling x' = (x - shift)·factor; stats is (2, C): row 0 the shifts, row 1 the
  * factors. A constant column gets factor 1 (it maps to 0). For pixels, whose range is known,
  * nn_mat_scale(X, 1/255.f) is the usual [0, 1] scaling instead. */
 typedef enum nn_scaling {
-    NN_SCALE_MINMAX = 0, /* shift = min, factor = 1/(max - min): the fitted data maps onto [0, 1] */
-    NN_SCALE_ZSCORE = 1, /* shift = mean, factor = 1/σ (population σ): mean 0, variance 1 */
+    NN_SCALE_MINMAX = 0, /**< shift = min, factor = 1/(max - min): the fitted data maps onto [0, 1] */
+    NN_SCALE_ZSCORE = 1, /**< shift = mean, factor = 1/σ (population σ): mean 0, variance 1 */
 } nn_scaling;
 
-/* Computes the statistics of X (N, C) into stats (2, C); NN_ERR_INVALID_ARG if X holds a
+/** Computes the statistics of X (N, C) into stats (2, C); NN_ERR_INVALID_ARG if X holds a
  * non-finite value. Fit on the training data, then apply the same stats to every split. */
 nn_status nn_scale_fit(const nn_mat *X, nn_scaling scaling, nn_mat *stats /* (2, C) */);
-/* X = (X - shift)·factor, column by column, with stats from nn_scale_fit (or your own). */
+/** X = (X - shift)·factor, column by column, with stats from nn_scale_fit (or your own). */
 nn_status nn_scale_apply(const nn_mat *stats /* (2, C) */, nn_mat *X /* (N, C) */);
 
-/* One-hot rows from class indices: out (N, K) gets 1 in column labels[i] of row i, 0 elsewhere.
+/** One-hot rows from class indices: out (N, K) gets 1 in column labels[i] of row i, 0 elsewhere.
  * NN_ERR_LABEL (out unchanged) if a label is not an integer in 0 .. K-1. */
 nn_status nn_one_hot(const nn_mat *labels /* (N, 1) */, nn_mat *out /* (N, K) */);
 
-/* The two parts of a split: views into the matrices that were split (nothing to free). */
+/** The two parts of a split: views into the matrices that were split (nothing to free). */
 typedef struct nn_split {
-    nn_mat X_train, Y_train; /* the first N - V rows */
-    nn_mat X_val, Y_val;     /* the last V = round(val_fraction·N) rows */
+    nn_mat X_train, Y_train; /**< the first N - V rows */
+    nn_mat X_val, Y_val;     /**< the last V = round(val_fraction·N) rows */
 } nn_split;
 
-/* Shuffles the rows of X (N, C) and Y (N, D) in place with one permutation drawn from seed
+/** Shuffles the rows of X (N, C) and Y (N, D) in place with one permutation drawn from seed
  * (Y may be NULL: its views are then empty), then splits them into a training and a
  * validation part. Both parts must get at least one row (NN_ERR_INVALID_ARG otherwise). */
 nn_status nn_split_rows(nn_mat *X, nn_mat *Y, double val_fraction, uint64_t seed, nn_split *out);
@@ -370,28 +479,57 @@ nn_status nn_split_rows(nn_mat *X, nn_mat *Y, double val_fraction, uint64_t seed
  * a single sigmoid column (N, 1) means two classes, class 1 where Out > 0.5. Y holds class
  * indices (N, 1) or one-hot rows (N, K). */
 
-/* The confusion matrix: counts[t·K + p] = samples of true class t predicted as p (K = 2 for a
+/** The confusion matrix: counts[t·K + p] = samples of true class t predicted as p (K = 2 for a
  * sigmoid column). NN_ERR_LABEL if Y holds an index outside 0 .. K-1. */
 nn_status nn_confusion(const nn_mat *Out, const nn_mat *Y, int64_t *counts /* (K, K) */);
 
+/** One class's scores, from nn_class_metrics. */
 typedef struct nn_class_score {
-    double precision; /* TP / (TP + FP); 0 when nothing was predicted as the class */
-    double recall;    /* TP / (TP + FN); 0 when the class has no sample */
-    double f1;        /* 2·P·R / (P + R); 0 when P + R = 0 */
-    int64_t support;  /* samples of the class: TP + FN */
+    double precision; /**< TP / (TP + FP); 0 when nothing was predicted as the class */
+    double recall;    /**< TP / (TP + FN); 0 when the class has no sample */
+    double f1;        /**< 2·P·R / (P + R); 0 when P + R = 0 */
+    int64_t support;  /**< samples of the class: TP + FN */
 } nn_class_score;
 
-/* From a confusion matrix (K, K): the accuracy (trace / total) and, if per_class is not NULL,
+/** From a confusion matrix (K, K): the accuracy (trace / total) and, if per_class is not NULL,
  * each class's precision, recall and F1. Either output may be NULL. */
 nn_status nn_class_metrics(const int64_t *counts, int n_classes, double *accuracy,
                            nn_class_score *per_class /* (K) */);
 
-/* Regression: mse = 1/(N·D) Σ (out - y)² (the MSE loss), and r2 = 1 - Σ(out - y)² / Σ(y - ȳ)²
+/** Regression: mse = 1/(N·D) Σ (out - y)² (the MSE loss), and r2 = 1 - Σ(out - y)² / Σ(y - ȳ)²
  * per column, averaged over the D columns (a constant column scores 1 if predicted exactly,
  * else 0). Out and Y are (N, D); either output may be NULL. */
 nn_status nn_regression_metrics(const nn_mat *Out, const nn_mat *Y, double *mse, double *r2);
 
 /* ------------------------------------------------------------ model files */
+
+/* A model file (format: docs/FORMAT.md) holds the architecture, the parameters and the
+ * metadata; loading it gives a model with bit-identical outputs. Gradients, the workspace
+ * and the initial seed are not saved. */
+
+/* Writes the model to path atomically: a temporary file beside it is written, flushed to the
+ * disk and then renamed over path, so a crash or a full disk never leaves a damaged file
+ * where the old one was. NN_ERR_IO if any step fails (the temporary file is removed). */
+nn_status nn_model_save(const nn_model *model, const char *path);
+/* A checkpoint: the model file plus the state of its training run — epochs done, the run's
+ * random stream, the optimizer's state — so that after nn_model_load, nn_train with resume
+ * set goes on exactly as if it had never stopped. Written atomically, as nn_model_save. */
+nn_status nn_checkpoint_save(const nn_model *model, const char *path);
+/* Reads a model file. opts (may be NULL) gives the allocator; its seed is unused. Every
+ * malformed file — truncated, corrupted (CRC), wrong magic, inconsistent sizes, NaN
+ * parameters — is NN_ERR_FORMAT, a file of a later format NN_ERR_VERSION, an unreadable one
+ * NN_ERR_IO; nothing is allocated beyond the file's own size before it is validated. */
+nn_status nn_model_load(const char *path, const nn_model_opts *opts, nn_model **out);
+
+/* Attaches size bytes of value under key (1 .. 255 bytes), replacing any previous value; they
+ * are saved with the model (e.g. input scaling statistics, class names). value NULL (size 0)
+ * removes the entry (NN_ERR_NOT_FOUND if there was none). */
+nn_status nn_model_set_meta(nn_model *model, const char *key, const void *value, size_t size);
+/* Finds key's value: *value points into the model, aligned for any type the allocator aligns
+ * for (up to 16 bytes), valid until the entry changes or the model is destroyed.
+ * NN_ERR_NOT_FOUND if there is no such key. */
+nn_status nn_model_meta(const nn_model *model, const char *key, const void **value,
+                        size_t *size);
 
 /* ------------------------------------------------------------ ONNX export */
 
@@ -399,11 +537,13 @@ nn_status nn_regression_metrics(const nn_mat *Out, const nn_mat *Y, double *mse,
  * OpenVINO, TensorRT and onnxruntime-web run. Its input "input" is (B, n_in) float with a
  * free batch dimension named "batch", its output "output" is (B, n_out). Each layer is a Gemm
  * (transB = 1) of its initializers "layer0.weight" (O, I) and "layer0.bias" (O) (then layer1,
- * ...), followed by Sigmoid, Tanh, Relu, LeakyRelu (alpha = the slope) or Softmax (axis = 1);
- * a linear layer is the Gemm alone. The file is written beside path under a temporary name, then renamed over
- * path: path ends up holding the old file or the new one, never a part of either.
- * NN_ERR_IO if it cannot be written; NN_ERR_INVALID_ARG if the model is beyond protobuf's
- * 2 GiB limit on one file. */
+ * ...), followed by Sigmoid, Tanh, Relu, LeakyRelu (alpha = the slope), Elu (alpha) or
+ * Softmax (axis = 1); a linear layer is the Gemm alone. GELU has no operator before opset 20,
+ * so a model with a GELU layer is not exported (NN_ERR_INVALID_ARG), nor yet one with PReLU. Written atomically, as nn_model_save: a temporary file
+ * beside path, flushed to the disk, then renamed over path, which so holds the old file or
+ * the new one, never a part. NN_ERR_IO if any step fails (the temporary file is removed),
+ * NN_ERR_NOMEM if the temporary file's name cannot be allocated (with the model's allocator),
+ * NN_ERR_INVALID_ARG also if the model is beyond protobuf's 2 GiB limit on one file. */
 nn_status nn_model_export_onnx(const nn_model *model, const char *path);
 
 #ifdef __cplusplus

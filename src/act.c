@@ -6,12 +6,23 @@
 
 bool nn__act_valid(nn_act act)
 {
-    return act >= NN_ACT_LINEAR && act <= NN_ACT_SOFTMAX;
+    return act >= NN_ACT_LINEAR && act <= NN_ACT_PRELU_UNITS;
+}
+
+int nn__act_slopes(nn_act act, int O)
+{
+    return act == NN_ACT_PRELU ? 1 : act == NN_ACT_PRELU_UNITS ? O : 0;
 }
 
 float nn__act_param(nn_act act, float param)
 {
-    return act == NN_ACT_LEAKY_RELU && param == 0.0f ? 0.01f : param;
+    if (param == 0.0f && act == NN_ACT_LEAKY_RELU)
+        return 0.01f;
+    if (param == 0.0f && act == NN_ACT_ELU)
+        return 1.0f;
+    if (param == 0.0f && (act == NN_ACT_PRELU || act == NN_ACT_PRELU_UNITS))
+        return 0.25f; /* PyTorch's initial slope */
+    return param;
 }
 
 /* 1/(1+e^-z) written so that e^x is only taken of x <= 0: no overflow for any z. */
@@ -61,12 +72,22 @@ void nn__act_forward(nn_act act, float param, int B, int O, const float *Z /* (B
             A[i] = Z[i] > 0.0f ? Z[i] : 0.0f;
         break;
     case NN_ACT_LEAKY_RELU:
+    case NN_ACT_PRELU: /* on its own (outside a model) PReLU is leaky ReLU with slope param */
+    case NN_ACT_PRELU_UNITS:
         for (size_t i = 0; i < n; i++)
             A[i] = Z[i] > 0.0f ? Z[i] : param * Z[i];
         break;
     case NN_ACT_SOFTMAX:
         for (int r = 0; r < B; r++)
             softmax_row(O, Z + (size_t)r * O, A + (size_t)r * O);
+        break;
+    case NN_ACT_ELU:
+        for (size_t i = 0; i < n; i++)
+            A[i] = Z[i] > 0.0f ? Z[i] : param * expm1f(Z[i]);
+        break;
+    case NN_ACT_GELU: /* the exact form, as PyTorch's default GELU */
+        for (size_t i = 0; i < n; i++)
+            A[i] = 0.5f * Z[i] * (1.0f + erff(Z[i] * 0.70710678f));
         break;
     }
 }
@@ -94,6 +115,8 @@ void nn__act_backward(nn_act act, float param, int B, int O, const float *Z /* (
             dZ[i] = Z[i] > 0.0f ? dA[i] : 0.0f;
         break;
     case NN_ACT_LEAKY_RELU:
+    case NN_ACT_PRELU:
+    case NN_ACT_PRELU_UNITS:
         for (size_t i = 0; i < n; i++)
             dZ[i] = Z[i] > 0.0f ? dA[i] : param * dA[i];
         break;
@@ -106,6 +129,17 @@ void nn__act_backward(nn_act act, float param, int B, int O, const float *Z /* (
                 dot += da[j] * a[j];
             for (int j = 0; j < O; j++)
                 dz[j] = a[j] * (da[j] - dot);
+        }
+        break;
+    case NN_ACT_ELU: /* for z <= 0, α(e^z - 1) has derivative α·e^z = a + α */
+        for (size_t i = 0; i < n; i++)
+            dZ[i] = Z[i] > 0.0f ? dA[i] : dA[i] * (A[i] + param);
+        break;
+    case NN_ACT_GELU: /* d/dz z·Φ(z) = Φ(z) + z·φ(z) */
+        for (size_t i = 0; i < n; i++) {
+            float z = Z[i], cdf = 0.5f * (1.0f + erff(z * 0.70710678f));
+            float pdf = 0.39894228f * expf(-0.5f * z * z);
+            dZ[i] = dA[i] * (cdf + z * pdf);
         }
         break;
     }

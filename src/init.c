@@ -17,8 +17,9 @@ nn_init nn__init_resolve(nn_init init, nn_act act)
 {
     if (init != NN_INIT_AUTO)
         return init;
-    return act == NN_ACT_RELU || act == NN_ACT_LEAKY_RELU ? NN_INIT_HE_NORMAL
-                                                          : NN_INIT_XAVIER_UNIFORM;
+    bool relu_family = act == NN_ACT_RELU || act == NN_ACT_LEAKY_RELU || act == NN_ACT_PRELU ||
+                       act == NN_ACT_PRELU_UNITS;
+    return relu_family ? NN_INIT_HE_NORMAL : NN_INIT_XAVIER_UNIFORM;
 }
 
 void nn__init_fill(float *W, int fan_out, int fan_in, nn_init init, float param, nn_rng *rng)

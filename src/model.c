@@ -8,7 +8,7 @@
 
 #include "nn_internal.h"
 
-static void *libc_alloc(void *user, void *ptr, size_t osize, size_t nsize)
+void *nn__default_alloc(void *user, void *ptr, size_t osize, size_t nsize)
 {
     (void)user;
     (void)osize;
@@ -27,7 +27,8 @@ void *nn__alloc(nn_model *m, void *ptr, size_t osize, size_t nsize)
 static bool spec_ok(const nn_layer_spec *s)
 {
     return s->units > 0 && nn__act_valid(s->act) && isfinite(s->act_param) &&
-           nn__init_valid(s->init) && isfinite(s->init_param) && s->init_param >= 0.0f;
+           nn__init_valid(s->init) && isfinite(s->init_param) && s->init_param >= 0.0f &&
+           s->dropout >= 0.0f && s->dropout < 1.0f;
 }
 
 /* Counts the parameters of the specs, or returns 0 if any spec is invalid or the count
@@ -37,12 +38,12 @@ static size_t count_params(int n_in, const nn_layer_spec *layers, int n_layers)
     const size_t limit = (SIZE_MAX / 2 - 64) / sizeof(float);
     size_t total = 0, I = (size_t)n_in;
     for (int l = 0; l < n_layers; l++) {
-        if (!spec_ok(&layers[l]))
+        if (!spec_ok(&layers[l]) || (l == n_layers - 1 && layers[l].dropout > 0.0f))
             return 0;
         size_t O = (size_t)layers[l].units;
-        if (I > (limit - total) / (O + 1) || O * I > INT_MAX)
+        if (I > (limit - total) / (O + 2) || O * I > INT_MAX)
             return 0;
-        total += O * I + O;
+        total += O * I + O + (size_t)nn__act_slopes(layers[l].act, (int)O);
         I = O;
     }
     return total;
@@ -56,7 +57,10 @@ nn_status nn_model_create(int n_in, const nn_layer_spec *layers, int n_layers,
     size_t P = count_params(n_in, layers, n_layers);
     if (P == 0)
         return NN_ERR_INVALID_ARG;
-    nn_alloc_fn alloc = opts && opts->alloc ? opts->alloc : libc_alloc;
+    int threads = opts ? opts->threads : 0;
+    if (threads < 0 || threads > NN__MAX_THREADS)
+        return NN_ERR_INVALID_ARG;
+    nn_alloc_fn alloc = opts && opts->alloc ? opts->alloc : nn__default_alloc;
     void *user = opts && opts->alloc ? opts->alloc_user : NULL;
 
     nn_model *m = alloc(user, NULL, 0, sizeof *m);
@@ -74,11 +78,18 @@ nn_status nn_model_create(int n_in, const nn_layer_spec *layers, int n_layers,
         nn_model_destroy(m);
         return NN_ERR_NOMEM;
     }
+    nn_status ps = nn__pool_create(alloc, user, threads, &m->pool);
+    if (ps != NN_OK) {
+        nn_model_destroy(m);
+        return ps;
+    }
     m->grads = m->params + P;
     memset(m->grads, 0, P * sizeof(float));
 
     nn_rng rng;
     nn_rng_seed(&rng, opts ? opts->seed : 0);
+    /* The training stream (shuffles, dropout) of own loops; nn_train reseeds it per run. */
+    nn_rng_seed(&m->run_rng, (opts ? opts->seed : 0) ^ 0x72756e5f73747265ull);
     float *p = m->params, *g = m->grads;
     for (int l = 0, I = n_in; l < n_layers; I = layers[l].units, l++) {
         const nn_layer_spec *s = &layers[l];
@@ -86,11 +97,19 @@ nn_status nn_model_create(int n_in, const nn_layer_spec *layers, int n_layers,
         int O = s->units;
         *L = (nn__layer){.n_in = I, .n_out = O, .act = s->act,
                          .act_param = nn__act_param(s->act, s->act_param),
+                         .dropout = s->dropout,
                          .W = p, .dW = g, .b = p + (size_t)O * I, .db = g + (size_t)O * I};
         nn__init_fill(L->W, O, I, nn__init_resolve(s->init, s->act), s->init_param, &rng);
         memset(L->b, 0, (size_t)O * sizeof(float));
-        p += (size_t)O * I + O;
-        g += (size_t)O * I + O;
+        L->n_slopes = nn__act_slopes(s->act, O);
+        if (L->n_slopes) { /* PReLU: the slopes follow b, all starting at act_param */
+            L->s = L->b + O;
+            L->ds = L->db + O;
+            for (int k = 0; k < L->n_slopes; k++)
+                L->s[k] = L->act_param;
+        }
+        p += (size_t)O * I + O + L->n_slopes;
+        g += (size_t)O * I + O + L->n_slopes;
     }
     *out = m;
     return NN_OK;
@@ -100,7 +119,10 @@ void nn_model_destroy(nn_model *m)
 {
     if (!m)
         return;
+    nn__pool_destroy(m->pool);
     nn__alloc(m, m->work, m->work_bytes, 0);
+    nn__meta_free_all(m);
+    nn__optim_free(m);
     if (m->params)
         nn__alloc(m, m->params, 2 * m->n_params * sizeof(float), 0);
     if (m->layers)
@@ -129,11 +151,13 @@ nn_status nn_model_layer(nn_model *m, int layer, nn_layer_view *view)
         return NN_ERR_INVALID_ARG;
     const nn__layer *L = &m->layers[layer];
     *view = (nn_layer_view){.n_in = L->n_in, .n_out = L->n_out, .act = L->act,
-                            .act_param = L->act_param,
+                            .act_param = L->act_param, .dropout = L->dropout,
                             .W = nn_mat_wrap(L->W, L->n_out, L->n_in),
                             .dW = nn_mat_wrap(L->dW, L->n_out, L->n_in),
                             .b = nn_mat_wrap(L->b, 1, L->n_out),
-                            .db = nn_mat_wrap(L->db, 1, L->n_out)};
+                            .db = nn_mat_wrap(L->db, 1, L->n_out),
+                            .s = nn_mat_wrap(L->s, L->n_slopes > 0, L->n_slopes),
+                            .ds = nn_mat_wrap(L->ds, L->n_slopes > 0, L->n_slopes)};
     return NN_OK;
 }
 
@@ -150,14 +174,21 @@ size_t nn_model_params(nn_model *m, float **params, float **grads)
 
 /* ------------------------------------------------------------ workspace */
 
+/* How many (cap, O) buffers a layer keeps in the workspace. */
+static size_t layer_buffers(const nn__layer *L)
+{
+    return 2 + (L->act != NN_ACT_LINEAR) + (L->dropout > 0.0f);
+}
+
 nn_status nn__reserve(nn_model *m, int B)
 {
     if (B <= m->cap)
         return NN_OK;
-    /* Floats per batch row: the input, then Z, dZ and (unless linear) A of every layer. */
+    /* Floats per batch row: the input, then Z, dZ, A (unless linear) and D (with dropout)
+     * of every layer. */
     size_t per_row = (size_t)m->n_in;
     for (int l = 0; l < m->n_layers; l++)
-        per_row += (size_t)m->layers[l].n_out * (m->layers[l].act == NN_ACT_LINEAR ? 2 : 3);
+        per_row += (size_t)m->layers[l].n_out * layer_buffers(&m->layers[l]);
     if ((size_t)B > SIZE_MAX / sizeof(float) / per_row)
         return NN_ERR_NOMEM;
     size_t bytes = (size_t)B * per_row * sizeof(float);
@@ -177,7 +208,8 @@ nn_status nn__reserve(nn_model *m, int B)
         L->Z = work;
         L->dZ = work + n;
         L->A = L->act == NN_ACT_LINEAR ? L->Z : work + 2 * n;
-        work += L->act == NN_ACT_LINEAR ? 2 * n : 3 * n;
+        L->D = L->dropout > 0.0f ? work + (layer_buffers(L) - 1) * n : NULL;
+        work += layer_buffers(L) * n;
     }
     return NN_OK;
 }
@@ -186,26 +218,55 @@ nn_status nn__reserve(nn_model *m, int B)
 
 /* Z = X·Wᵀ + b, A = g(Z). The bias and the activation are applied row by row right after
  * the product, while each row of Z is still in cache. */
-static void dense_forward(nn__layer *L, const float *X /* (B, I) */, int B)
+static void dense_forward(nn__pool *pool, nn__layer *L, const float *X /* (B, I) */, int B)
 {
     int I = L->n_in, O = L->n_out;
-    nn__gemm(NN__GEMM_AUTO, false, true, B, O, I, 1.0f, X, I, L->W, I, 0.0f, L->Z, O);
+    nn__gemm_mt(pool, NN__GEMM_AUTO, false, true, B, O, I, 1.0f, X, I, L->W, I, 0.0f, L->Z, O);
     for (int r = 0; r < B; r++) {
         float *z = L->Z + (size_t)r * O;
         for (int j = 0; j < O; j++)
             z[j] += L->b[j];
-        nn__act_forward(L->act, L->act_param, 1, O, z, L->A + (size_t)r * O);
+        float *a = L->A + (size_t)r * O;
+        if (L->n_slopes) /* PReLU: slope s_j (one shared, or one per unit) */
+            for (int j = 0; j < O; j++)
+                a[j] = z[j] > 0.0f ? z[j] : L->s[L->n_slopes > 1 ? j : 0] * z[j];
+        else
+            nn__act_forward(L->act, L->act_param, 1, O, z, a);
+    }
+}
+
+/* dZ = g'(Z)·dA, in place in L->dZ; PReLU also gives its slopes' gradient (set or added):
+ * ∂L/∂s = Σ over outputs with z <= 0 of z·∂L/∂a. */
+static void act_backward(nn__layer *L, int B, bool accumulate)
+{
+    int O = L->n_out;
+    if (!L->n_slopes) {
+        nn__act_backward(L->act, L->act_param, B, O, L->Z, L->A, L->dZ, L->dZ);
+        return;
+    }
+    if (!accumulate)
+        memset(L->ds, 0, (size_t)L->n_slopes * sizeof(float));
+    for (int r = 0; r < B; r++) {
+        const float *z = L->Z + (size_t)r * O;
+        float *dz = L->dZ + (size_t)r * O;
+        for (int j = 0; j < O; j++) {
+            int k = L->n_slopes > 1 ? j : 0;
+            if (z[j] <= 0.0f) {
+                L->ds[k] += z[j] * dz[j];
+                dz[j] *= L->s[k];
+            }
+        }
     }
 }
 
 /* Given dZ = dL/dZ in L->dZ: dW (+)= dZᵀ·X, db (+)= Σ_rows dZ, and dX = dZ·W if dX is
  * wanted (the first layer's input gradient is never needed). */
-static void dense_backward(nn__layer *L, const float *X /* (B, I) */, int B,
+static void dense_backward(nn__pool *pool, nn__layer *L, const float *X /* (B, I) */, int B,
                            float *dX /* (B, I) or NULL */, bool accumulate)
 {
     int I = L->n_in, O = L->n_out;
-    nn__gemm(NN__GEMM_AUTO, true, false, O, I, B, 1.0f, L->dZ, O, X, I, accumulate ? 1.0f : 0.0f,
-             L->dW, I);
+    nn__gemm_mt(pool, NN__GEMM_AUTO, true, false, O, I, B, 1.0f, L->dZ, O, X, I,
+                accumulate ? 1.0f : 0.0f, L->dW, I);
     if (!accumulate)
         memset(L->db, 0, (size_t)O * sizeof(float));
     for (int r = 0; r < B; r++) {
@@ -214,16 +275,41 @@ static void dense_backward(nn__layer *L, const float *X /* (B, I) */, int B,
             L->db[j] += dz[j];
     }
     if (dX)
-        nn__gemm(NN__GEMM_AUTO, false, false, B, I, O, 1.0f, L->dZ, O, L->W, I, 0.0f, dX, I);
+        nn__gemm_mt(pool, NN__GEMM_AUTO, false, false, B, I, O, 1.0f, L->dZ, O, L->W, I, 0.0f,
+                    dX, I);
 }
 
-void nn__forward(nn_model *m, const float *X, int B)
+/* Inverted dropout: D = A·keep/(1 - p), keep ~ Bernoulli(1 - p). The stream's state is
+ * saved first, so backward can draw the same mask again instead of storing it. */
+static void dropout_mask(nn__layer *L, int B, float *X /* (B, O) scaled in place */,
+                         nn_rng *rng)
+{
+    float scale = 1.0f / (1.0f - L->dropout);
+    size_t n = (size_t)B * L->n_out;
+    for (size_t i = 0; i < n; i++)
+        X[i] = nn_rng_uniform(rng) < L->dropout ? 0.0f : X[i] * scale;
+}
+
+/* What layer L hands the next layer: its dropped-out output in a training forward. */
+static const float *layer_output(const nn__layer *L, bool dropped)
+{
+    return dropped && L->dropout > 0.0f ? L->D : L->A;
+}
+
+void nn__forward(nn_model *m, const float *X, int B, bool training)
 {
     const float *in = X;
     for (int l = 0; l < m->n_layers; l++) {
-        dense_forward(&m->layers[l], in, B);
-        in = m->layers[l].A;
+        nn__layer *L = &m->layers[l];
+        dense_forward(m->pool, L, in, B);
+        if (training && L->dropout > 0.0f) {
+            L->mask_rng = m->run_rng;
+            memcpy(L->D, L->A, (size_t)B * L->n_out * sizeof(float));
+            dropout_mask(L, B, L->D, &m->run_rng);
+        }
+        in = layer_output(L, training);
     }
+    m->dropped = training;
 }
 
 double nn__backward(nn_model *m, const float *X, int B, const float *Y, int ycols,
@@ -239,15 +325,18 @@ double nn__backward(nn_model *m, const float *X, int B, const float *Y, int ycol
     if (!backprop)
         return value;
     if (!on_logits)
-        nn__act_backward(out->act, out->act_param, B, out->n_out, out->Z, out->A, out->dZ,
-                         out->dZ);
+        act_backward(out, B, mode == NN__GRAD_ADD);
     for (int l = m->n_layers - 1; l >= 0; l--) {
         nn__layer *L = &m->layers[l], *prev = l > 0 ? &m->layers[l - 1] : NULL;
-        dense_backward(L, prev ? prev->A : X, B, prev ? prev->dZ : NULL,
-                       mode == NN__GRAD_ADD);
-        if (prev) /* prev->dZ holds dL/dA of the previous layer: make it dL/dZ in place */
-            nn__act_backward(prev->act, prev->act_param, B, prev->n_out, prev->Z, prev->A,
-                             prev->dZ, prev->dZ);
+        dense_backward(m->pool, L, prev ? layer_output(prev, m->dropped) : X, B,
+                       prev ? prev->dZ : NULL, mode == NN__GRAD_ADD);
+        if (!prev)
+            continue;
+        if (m->dropped && prev->dropout > 0.0f) { /* dL/dA = dL/dD · keep/(1 - p) */
+            nn_rng same = prev->mask_rng;
+            dropout_mask(prev, B, prev->dZ, &same);
+        }
+        act_backward(prev, B, mode == NN__GRAD_ADD); /* prev->dZ: dL/dA → dL/dZ in place */
     }
     return value;
 }
@@ -279,7 +368,7 @@ nn_status nn_forward(nn_model *m, const nn_mat *X, nn_mat *Out)
     if (s != NN_OK)
         return s;
     memcpy(m->X, X->data, nn__mat_size(X) * sizeof(float));
-    nn__forward(m, m->X, B);
+    nn__forward(m, m->X, B, true);
     m->batch = B;
     if (Out)
         memcpy(Out->data, nn__out_layer(m)->A, (size_t)B * O * sizeof(float));
@@ -340,7 +429,7 @@ nn_status nn_grad_check(nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss l
         h = 1e-3f;
     int B = X->rows;
 
-    nn__forward(m, X->data, B);
+    nn__forward(m, X->data, B, false);
     nn__backward(m, X->data, B, Y->data, Y->cols, loss, NN__GRAD_SET, NULL);
 
     size_t count = max_params > 0 && max_params < P ? max_params : P;
@@ -349,11 +438,11 @@ nn_status nn_grad_check(nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss l
         size_t i = (size_t)((double)k * (double)P / (double)count); /* spread over all layers */
         float p = m->params[i], plus = p + h, minus = p - h;
         m->params[i] = plus;
-        nn__forward(m, X->data, B);
+        nn__forward(m, X->data, B, false);
         double loss_plus =
             nn__backward(m, X->data, B, Y->data, Y->cols, loss, NN__LOSS_ONLY, NULL);
         m->params[i] = minus;
-        nn__forward(m, X->data, B);
+        nn__forward(m, X->data, B, false);
         double loss_minus =
             nn__backward(m, X->data, B, Y->data, Y->cols, loss, NN__LOSS_ONLY, NULL);
         m->params[i] = p;

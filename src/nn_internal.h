@@ -40,6 +40,8 @@ size_t nn__mat_size(const nn_mat *m);
 int nn__argmax(const float *x, int n); /* first index of the largest of x[0..n) */
 
 bool nn__act_valid(nn_act act);
+/* Learned slopes a layer of this activation and width has: 1, O or 0. */
+int nn__act_slopes(nn_act act, int O);
 float nn__act_param(nn_act act, float param); /* the parameter with its default applied */
 float nn__sigmoid(float z);
 void nn__act_forward(nn_act act, float param, int B, int O, const float *Z, float *A);
@@ -72,10 +74,22 @@ typedef struct nn__layer {
     float act_param; /* with its default applied */
     float *W, *dW;   /* (O, I), into the model's params / grads */
     float *b, *db;   /* (O) */
+    float *s, *ds;   /* (n_slopes) PReLU's learned slopes, right after b; NULL otherwise */
+    int n_slopes;    /* 1 (NN_ACT_PRELU), O (NN_ACT_PRELU_UNITS) or 0 */
     float *Z;        /* (cap, O) pre-activations of the last forward */
     float *A;        /* (cap, O) activations; == Z for a linear layer */
     float *dZ;       /* (cap, O) gradient scratch: dL/dA, then dL/dZ in place */
+    float dropout;   /* the probability of dropping an output while training; 0: none */
+    float *D;        /* (cap, O) the output after dropout (dropout > 0 only) */
+    nn_rng mask_rng; /* the stream's state when the last mask was drawn: backward redraws it */
 } nn__layer;
+
+/* A metadata entry: key and value share one allocation, the key first. */
+typedef struct nn__meta {
+    char *key;      /* NUL-terminated, 1 .. 255 bytes */
+    uint8_t *value; /* (size) bytes after the key, 16-byte aligned within the block */
+    size_t size;
+} nn__meta;
 
 struct nn_model {
     int n_in, n_layers;
@@ -88,16 +102,27 @@ struct nn_model {
     size_t work_bytes;
     float *X;          /* (cap, n_in) the input kept for backward */
     int batch;         /* rows of the last forward whose state backward may use; 0: none */
+    bool dropped;      /* whether that forward applied dropout (a training forward) */
+    int run_epochs;     /* epochs done in the current training run (nn_train's resume) */
+    nn_rng run_rng;     /* that run's shuffle (and dropout) stream */
+    float *optim_state; /* (2 * n_params): the optimizer's buffers (momentum, Adam's m and v) */
+    long optim_steps;   /* updates taken with them (Adam's t); 0: state not started */
+    nn__meta *meta;    /* (meta_cap), n_meta in use: saved with the model */
+    int n_meta, meta_cap;
     nn_alloc_fn alloc;
     void *alloc_user;
+    struct nn__pool *pool; /* the threads the products are split over; NULL: one thread */
 };
+
+/* The allocator used when the caller gives none: the C library's realloc and free. */
+void *nn__default_alloc(void *user, void *ptr, size_t osize, size_t nsize);
 
 void *nn__alloc(nn_model *m, void *ptr, size_t osize, size_t nsize);
 /* Grows the workspace to hold B rows; NN_ERR_NOMEM leaves the model as it was. Any growth
  * forgets the last forward (batch = 0). */
 nn_status nn__reserve(nn_model *m, int B);
 /* Runs X (B, n_in) forward through every layer (B <= cap); X may be m->X or caller memory. */
-void nn__forward(nn_model *m, const float *X, int B);
+void nn__forward(nn_model *m, const float *X, int B, bool training);
 /* What nn__backward does with the gradients. */
 typedef enum nn__grad_mode {
     NN__LOSS_ONLY, /* only the loss: no back-propagation */
@@ -111,9 +136,60 @@ double nn__backward(nn_model *m, const float *X, int B, const float *Y, int ycol
 /* Checks X, Y and the loss against the model: shapes, label values; resolves the loss. */
 nn_status nn__check_data(const nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss loss,
                          nn_loss *resolved);
+/* Frees every metadata entry (model destruction). */
+void nn__meta_free_all(nn_model *m);
+/* nn_model_load on the bytes of a model file in memory (the fuzzer calls this). */
+nn_status nn__model_parse(const uint8_t *data, size_t len, const nn_model_opts *opts,
+                          nn_model **out);
+
 static inline const nn__layer *nn__out_layer(const nn_model *m)
 {
     return &m->layers[m->n_layers - 1];
 }
+
+/* ------------------------------------------------------------ optimizers */
+
+/* Checks an optimizer's options (not the learning rate): NN_ERR_INVALID_ARG if bad. */
+nn_status nn__optim_check(const nn_optim_opts *o);
+/* Readies the model's optimizer state for steps with checked options o, allocating it if
+ * needed: NN_ERR_INVALID_ARG if the state belongs to another kind, NN_ERR_NOMEM if it cannot
+ * be allocated; either leaves the model unchanged. After NN_OK, nn__optim_apply with options
+ * of the same kind cannot fail and allocates nothing. */
+nn_status nn__optim_prepare(nn_model *m, const nn_optim_opts *o);
+/* One update of m->params from m->grads with prepared options o and a finite lr >= 0. */
+void nn__optim_apply(nn_model *m, const nn_optim_opts *o, float lr);
+/* Frees the optimizer state (model destruction). */
+void nn__optim_free(nn_model *m);
+/* For loading a checkpoint: allocates the state of `kind` after `steps` > 0 steps, for the
+ * caller to fill m->optim_state (2 × n_params floats). NN_ERR_FORMAT if a state exists. */
+nn_status nn__optim_restore(nn_model *m, nn_optimizer kind, long steps);
+/* The kind that owns an existing state (m->optim_state not NULL). */
+nn_optimizer nn__optim_kind(const nn_model *m);
+
+/* ----------------------------------------------------------- threads */
+
+/* A model's threads (pool.c): the caller plus threads - 1 workers, started at create and
+ * joined at destroy. NULL stands for one thread: everything then runs on the caller. */
+typedef struct nn__pool nn__pool;
+#define NN__MAX_THREADS 256 /* nn_model_opts.threads above this is NN_ERR_INVALID_ARG */
+/* One part of a job: run as fn(ctx, part, parts) for part = 0 .. parts - 1. */
+typedef void nn__pool_fn(void *ctx, int part, int parts);
+
+/* threads <= 1: *out = NULL, nothing started. Otherwise the pool's memory comes from alloc;
+ * NN_ERR_NOMEM (nothing left behind) if it, a thread or a mutex cannot be had. */
+nn_status nn__pool_create(nn_alloc_fn alloc, void *user, int threads, nn__pool **out);
+/* Joins the workers and frees the pool; NULL is fine. */
+void nn__pool_destroy(nn__pool *pool);
+/* The pool's threads, the caller's included (1 for NULL). */
+int nn__pool_threads(const nn__pool *pool);
+/* Runs the parts of a job at once (at most one per thread; part 0 on the caller) and returns
+ * when all are done. One caller at a time. */
+void nn__pool_run(nn__pool *pool, int parts, nn__pool_fn *fn, void *ctx);
+/* nn__gemm, with C cut into blocks of rows or of columns (never along K) computed by the
+ * pool's threads: the result is bit-identical to nn__gemm's. Small products, and pool NULL,
+ * run on the caller alone. */
+void nn__gemm_mt(nn__pool *pool, nn__gemm_kernel k, bool ta, bool tb, int M, int N, int K,
+                 float alpha, const float *A, int lda, const float *B, int ldb, float beta,
+                 float *C, int ldc);
 
 #endif /* NN_INTERNAL_H */

@@ -60,26 +60,43 @@ static bool grads_finite(const nn_model *m)
     return all_ones == 0;
 }
 
+/* The learning rate of epoch e (0-based) under the options' schedule. */
+static float scheduled_rate(const nn_train_opts *o, int e)
+{
+    const nn_schedule *s = &o->schedule;
+    double lr = o->learning_rate;
+    if (s->kind == NN_SCHED_STEP)
+        lr *= pow(s->gamma > 0.0f ? s->gamma : 0.1, e / (s->step_epochs > 0 ? s->step_epochs : 10));
+    else if (s->kind == NN_SCHED_EXPONENTIAL)
+        lr *= pow(s->gamma > 0.0f ? s->gamma : 0.95, e);
+    else if (s->kind == NN_SCHED_COSINE) {
+        int period = s->period_epochs > 0 ? s->period_epochs : o->epochs;
+        double t = period > 0 && e < period ? (double)e / period : 1.0; /* then stays at min */
+        lr = s->min_lr + (lr - s->min_lr) * 0.5 * (1.0 + cos(3.14159265358979323846 * t));
+    }
+    if (e < s->warmup_epochs)
+        lr *= (e + 1.0) / (s->warmup_epochs + 1.0);
+    return (float)lr;
+}
+
 /* One epoch of steps over the samples in `order`; sums the loss (weighted by batch rows)
  * and the hits. NN_ERR_DIVERGED before an update whose loss or gradient is not finite. */
 static nn_status run_epoch(nn_model *m, const nn_mat *X, const nn_mat *Y, const int *order,
-                           float *Ybatch, const nn_train_opts *o, nn_loss loss,
+                           int N, float *Ybatch, const nn_train_opts *o, nn_loss loss, float lr,
                            double *loss_sum, long *hits)
 {
-    int N = X->rows;
     for (int start = 0; start < N; start += o->batch_size) {
         int B = N - start < o->batch_size ? N - start : o->batch_size;
         gather(m->X, X->data, X->cols, order + start, B);
         gather(Ybatch, Y->data, Y->cols, order + start, B);
-        nn__forward(m, m->X, B);
+        nn__forward(m, m->X, B, true);
         long batch_hits = 0;
         /* GRAD_SET: the product writes dW afresh, so no zero_grad pass over all gradients. */
         double value =
             nn__backward(m, m->X, B, Ybatch, Y->cols, loss, NN__GRAD_SET, &batch_hits);
         if (!isfinite(value) || !grads_finite(m))
             return NN_ERR_DIVERGED;
-        for (size_t i = 0; i < m->n_params; i++)
-            m->params[i] -= o->learning_rate * m->grads[i];
+        nn__optim_apply(m, &o->optim, lr); /* plain SGD: W -= lr·dW, as the seed writes it */
         *loss_sum += value * B;
         *hits += batch_hits;
     }
@@ -88,11 +105,71 @@ static nn_status run_epoch(nn_model *m, const nn_mat *X, const nn_mat *Y, const 
 
 static nn_status check_opts(const nn_train_opts *o)
 {
+    const nn_schedule *s = &o->schedule;
+    bool validation = o->X_val || o->val_split > 0.0f;
     if (o->epochs < 0 || o->batch_size <= 0 || !isfinite(o->learning_rate) ||
-        o->learning_rate < 0.0f || !nn__loss_valid(o->loss))
+        o->learning_rate < 0.0f || !nn__loss_valid(o->loss) || s->kind < NN_SCHED_CONSTANT ||
+        s->kind > NN_SCHED_COSINE || s->step_epochs < 0 || !(s->gamma >= 0.0f) ||
+        !isfinite(s->gamma) || s->period_epochs < 0 || !(s->min_lr >= 0.0f) ||
+        !isfinite(s->min_lr) || s->warmup_epochs < 0 || !(o->val_split >= 0.0f) ||
+        o->val_split >= 1.0f || (o->X_val && o->val_split > 0.0f) || !o->X_val != !o->Y_val ||
+        o->patience < 0 || (o->patience > 0 && !validation))
         return NN_ERR_INVALID_ARG;
+    return nn__optim_check(&o->optim);
+}
+
+/* What one nn_train call works with, in one allocation: the training rows (a fixed list, then
+ * this epoch's order of it), the gathered targets of a batch, the held-out rows of a
+ * val_split, and the best weights for early stopping. */
+typedef struct run {
+    int n_train, n_val;
+    int *rows;       /* (n_train) the rows trained on */
+    int *order;      /* (n_train) this epoch's order of them */
+    float *Ybatch;   /* (B, Y cols) */
+    nn_mat X_val, Y_val;
+    float *best;     /* (n_params) or NULL */
+    void *block;
+    size_t bytes;
+} run;
+
+/* Splits rows 0..N-1 into training and validation rows (val_split: a seeded draw that
+ * depends on shuffle_seed alone, so a resumed run gets the same split) and allocates. */
+static nn_status run_begin(nn_model *m, const nn_mat *X, const nn_mat *Y,
+                           const nn_train_opts *o, run *r)
+{
+    int N = X->rows, B = o->batch_size < N ? o->batch_size : N;
+    r->n_val = o->val_split > 0.0f ? (int)(o->val_split * (float)N) : 0;
+    r->n_train = N - r->n_val;
+    if (o->val_split > 0.0f && (r->n_val < 1 || r->n_train < 1))
+        return NN_ERR_INVALID_ARG;
+    size_t ints = 2 * (size_t)N, floats = (size_t)B * Y->cols +
+                                          (size_t)r->n_val * (X->cols + Y->cols) +
+                                          (o->patience > 0 ? m->n_params : 0);
+    r->bytes = ints * sizeof(int) + floats * sizeof(float);
+    r->block = nn__alloc(m, NULL, 0, r->bytes);
+    if (!r->block)
+        return NN_ERR_NOMEM;
+    r->rows = r->block;
+    r->order = r->rows + N;
+    r->Ybatch = (float *)(r->order + N);
+    float *val_x = r->Ybatch + (size_t)B * Y->cols, *val_y = val_x + (size_t)r->n_val * X->cols;
+    r->best = o->patience > 0 ? val_y + (size_t)r->n_val * Y->cols : NULL;
+    for (int i = 0; i < N; i++)
+        r->rows[i] = i;
+    if (r->n_val > 0) {
+        nn_rng split;
+        nn_rng_seed(&split, o->shuffle_seed ^ 0x76616c5f73706c74ull); /* "val_splt" */
+        shuffle(r->rows, N, &split);
+        gather(val_x, X->data, X->cols, r->rows + r->n_train, r->n_val);
+        gather(val_y, Y->data, Y->cols, r->rows + r->n_train, r->n_val);
+        r->X_val = nn_mat_wrap(val_x, r->n_val, X->cols);
+        r->Y_val = nn_mat_wrap(val_y, r->n_val, Y->cols);
+    }
     return NN_OK;
 }
+
+static nn_status evaluate_rows(nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss loss,
+                               double *loss_value, double *accuracy);
 
 nn_status nn_train(nn_model *m, const nn_mat *X, const nn_mat *Y, const nn_train_opts *opts)
 {
@@ -103,41 +180,80 @@ nn_status nn_train(nn_model *m, const nn_mat *X, const nn_mat *Y, const nn_train
     nn_status s = check_opts(&o);
     if (s == NN_OK)
         s = nn__check_data(m, X, Y, o.loss, &loss);
+    if (s == NN_OK && o.X_val) {
+        nn_loss val_loss;
+        s = nn__check_data(m, o.X_val, o.Y_val, o.loss, &val_loss);
+    }
+    run r = {0};
+    if (s == NN_OK)
+        s = run_begin(m, X, Y, &o, &r);
     if (s != NN_OK)
         return s;
-    int N = X->rows, B = o.batch_size < N ? o.batch_size : N, O = nn__out_layer(m)->n_out;
-    s = nn__reserve(m, B);
-    if (s != NN_OK)
+    const nn_mat *X_val = o.X_val ? o.X_val : r.n_val ? &r.X_val : NULL;
+    const nn_mat *Y_val = o.X_val ? o.Y_val : &r.Y_val;
+    /* Room for a training batch and for an evaluation chunk, so no epoch grows it. */
+    int O = nn__out_layer(m)->n_out, rows = o.batch_size < r.n_train ? o.batch_size : r.n_train;
+    if (X_val && rows < (X_val->rows < CHUNK_ROWS ? X_val->rows : CHUNK_ROWS))
+        rows = X_val->rows < CHUNK_ROWS ? X_val->rows : CHUNK_ROWS;
+    s = nn__reserve(m, rows);
+    if (s != NN_OK) {
+        nn__alloc(m, r.block, r.bytes, 0);
         return s;
-    /* One block for the visiting order (N) and the gathered targets (B, Y cols). */
-    size_t order_bytes = (size_t)N * sizeof(int);
-    size_t bytes = order_bytes + (size_t)B * Y->cols * sizeof(float);
-    int *order = nn__alloc(m, NULL, 0, bytes);
-    if (!order)
-        return NN_ERR_NOMEM;
-    float *Ybatch = (float *)((char *)order + order_bytes);
-    for (int i = 0; i < N; i++)
-        order[i] = i;
-    nn_rng rng;
-    nn_rng_seed(&rng, o.shuffle_seed);
+    }
+    if (!o.resume) { /* a new run: epoch 0, fresh random stream, fresh optimizer state */
+        m->run_epochs = 0;
+        nn_rng_seed(&m->run_rng, o.shuffle_seed);
+        nn_optim_reset(m);
+    }
+    s = nn__optim_prepare(m, &o.optim); /* the optimizer's buffers, before any step */
+    if (s != NN_OK) {
+        nn__alloc(m, r.block, r.bytes, 0);
+        return s;
+    }
     m->batch = 0; /* the workspace is about to hold training batches */
+    double best_val = INFINITY;
+    int since_best = 0;
 
-    for (int epoch = 1; epoch <= o.epochs && s == NN_OK; epoch++) {
+    while (m->run_epochs < o.epochs && s == NN_OK) {
         double t0 = now_seconds(), loss_sum = 0.0;
         long hits = 0;
+        float lr = scheduled_rate(&o, m->run_epochs);
+        /* Each epoch shuffles the fixed row list afresh, so the order depends on the random
+         * stream alone: what a checkpoint saves is enough to resume it. */
+        memcpy(r.order, r.rows, (size_t)r.n_train * sizeof *r.order);
         if (!o.no_shuffle)
-            shuffle(order, N, &rng);
-        s = run_epoch(m, X, Y, order, Ybatch, &o, loss, &loss_sum, &hits);
-        if (s != NN_OK || !o.on_epoch)
-            continue;
-        long units = hit_units(loss, N, O);
-        nn_epoch_info info = {.epoch = epoch, .epochs = o.epochs, .loss = loss_sum / N,
+            shuffle(r.order, r.n_train, &m->run_rng);
+        s = run_epoch(m, X, Y, r.order, r.n_train, r.Ybatch, &o, loss, lr, &loss_sum, &hits);
+        if (s != NN_OK)
+            break;
+        m->run_epochs++;
+        long units = hit_units(loss, r.n_train, O);
+        nn_epoch_info info = {.epoch = m->run_epochs, .epochs = o.epochs,
+                              .loss = loss_sum / r.n_train,
                               .accuracy = units ? (double)hits / (double)units : NAN,
-                              .seconds = now_seconds() - t0};
-        if (o.on_epoch(o.user, &info) != 0)
+                              .learning_rate = lr, .val_loss = NAN, .val_accuracy = NAN};
+        if (X_val)
+            s = evaluate_rows(m, X_val, Y_val, loss, &info.val_loss, &info.val_accuracy);
+        info.seconds = now_seconds() - t0;
+        bool stop = s != NN_OK;
+        if (r.best) { /* early stopping: remember the best epoch, give up after patience */
+            if (info.val_loss < best_val) {
+                best_val = info.val_loss;
+                since_best = 0;
+                memcpy(r.best, m->params, m->n_params * sizeof(float));
+            } else {
+                since_best++;
+            }
+            stop = stop || since_best >= o.patience;
+        }
+        if (o.on_epoch && o.on_epoch(o.user, &info) != 0)
+            stop = true;
+        if (stop)
             break;
     }
-    nn__alloc(m, order, bytes, 0);
+    if (s == NN_OK && r.best && best_val < INFINITY)
+        memcpy(m->params, r.best, m->n_params * sizeof(float));
+    nn__alloc(m, r.block, r.bytes, 0);
     return s;
 }
 
@@ -154,20 +270,17 @@ nn_status nn_predict(nn_model *m, const nn_mat *X, nn_mat *Out)
     m->batch = 0;
     for (int start = 0; start < N; start += m->cap) {
         int B = N - start < m->cap ? N - start : m->cap;
-        nn__forward(m, X->data + (size_t)start * m->n_in, B);
+        nn__forward(m, X->data + (size_t)start * m->n_in, B, false);
         memcpy(Out->data + (size_t)start * O, nn__out_layer(m)->A, (size_t)B * O * sizeof(float));
     }
     return NN_OK;
 }
 
-nn_status nn_evaluate(nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss loss,
-                      double *loss_value, double *accuracy)
+/* Mean loss and accuracy of X, Y, already checked, in chunks of the workspace. */
+static nn_status evaluate_rows(nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss loss,
+                               double *loss_value, double *accuracy)
 {
-    if (!m)
-        return NN_ERR_INVALID_ARG;
-    nn_status s = nn__check_data(m, X, Y, loss, &loss);
-    if (s == NN_OK)
-        s = nn__reserve(m, X->rows < CHUNK_ROWS ? X->rows : CHUNK_ROWS);
+    nn_status s = nn__reserve(m, X->rows < CHUNK_ROWS ? X->rows : CHUNK_ROWS);
     if (s != NN_OK)
         return s;
     m->batch = 0;
@@ -177,7 +290,7 @@ nn_status nn_evaluate(nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss los
     for (int start = 0; start < N; start += m->cap) {
         int B = N - start < m->cap ? N - start : m->cap;
         long chunk_hits = 0;
-        nn__forward(m, X->data + (size_t)start * m->n_in, B);
+        nn__forward(m, X->data + (size_t)start * m->n_in, B, false);
         /* Every loss is a mean over rows (times O), so chunk means weighted by rows add up. */
         total += B * nn__backward(m, NULL, B, Y->data + (size_t)start * Y->cols, Y->cols, loss,
                                   NN__LOSS_ONLY, &chunk_hits);
@@ -189,4 +302,15 @@ nn_status nn_evaluate(nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss los
     if (accuracy)
         *accuracy = units ? (double)hits / (double)units : NAN;
     return NN_OK;
+}
+
+nn_status nn_evaluate(nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss loss,
+                      double *loss_value, double *accuracy)
+{
+    if (!m)
+        return NN_ERR_INVALID_ARG;
+    nn_status s = nn__check_data(m, X, Y, loss, &loss);
+    if (s != NN_OK)
+        return s;
+    return evaluate_rows(m, X, Y, loss, loss_value, accuracy);
 }

@@ -91,6 +91,26 @@ static void test_leaky_relu_custom_slope(void **state)
     check_forward(NN_ACT_LEAKY_RELU, 0.2f, 3, 2, z, want, "leaky 0.2");
 }
 
+static void test_elu_forward(void **state)
+{
+    (void)state;
+    /* α(e^z - 1) for z <= 0: e^-1 - 1 = -0.63212056, 2(e^-2 - 1) = -1.72932943 with α = 2. */
+    const float z[] = {-1, 0, 2.5f, -100};
+    const float want_default[] = {-0.63212056f, 0, 2.5f, -1};
+    const float want_two[] = {-1.26424112f, 0, 2.5f, -2};
+    check_forward(NN_ACT_ELU, 0, 2, 2, z, want_default, "elu default");
+    check_forward(NN_ACT_ELU, 2.0f, 2, 2, z, want_two, "elu 2");
+}
+
+static void test_gelu_forward(void **state)
+{
+    (void)state;
+    /* z·Φ(z) with Φ(1) = 0.84134475, Φ(-1) = 0.15865525, Φ(2) = 0.97724987. */
+    const float z[] = {1, -1, 2, 0, -10, 10};
+    const float want[] = {0.84134475f, -0.15865525f, 1.95449974f, 0, 0, 10};
+    check_forward(NN_ACT_GELU, 0, 3, 2, z, want, "gelu");
+}
+
 static void test_softmax_forward(void **state)
 {
     (void)state;
@@ -243,6 +263,19 @@ static void test_leaky_relu_backward_custom_slope(void **state)
     check_backward_fd(NN_ACT_LEAKY_RELU, 0.3f, 4, 5, 16);
 }
 
+static void test_elu_backward(void **state)
+{
+    (void)state;
+    check_backward_fd(NN_ACT_ELU, 0, 4, 5, 19);
+    check_backward_fd(NN_ACT_ELU, 0.5f, 4, 5, 20);
+}
+
+static void test_gelu_backward(void **state)
+{
+    (void)state;
+    check_backward_fd(NN_ACT_GELU, 0, 4, 5, 21);
+}
+
 static void test_softmax_backward(void **state)
 {
     (void)state;
@@ -306,7 +339,7 @@ static void test_invalid_enum_and_param(void **state)
     (void)state;
     float z[4] = {1, 2, 3, 4}, a[4], keep[4] = {9, 9, 9, 9};
     nn_mat Z = nn_mat_wrap(z, 2, 2), A = nn_mat_wrap(a, 2, 2);
-    const nn_act bad_act[] = {(nn_act)-1, (nn_act)6, (nn_act)1000};
+    const nn_act bad_act[] = {(nn_act)-1, (nn_act)99, (nn_act)1000};
     const float bad_param[] = {NAN, INFINITY, -INFINITY};
     memcpy(a, keep, sizeof a);
     for (size_t i = 0; i < 3; i++) {
@@ -366,6 +399,8 @@ int main(void)
         cmocka_unit_test(test_relu_forward),
         cmocka_unit_test(test_leaky_relu_default_slope),
         cmocka_unit_test(test_leaky_relu_custom_slope),
+        cmocka_unit_test(test_elu_forward),
+        cmocka_unit_test(test_gelu_forward),
         cmocka_unit_test(test_softmax_forward),
         cmocka_unit_test(test_sigmoid_extreme_inputs),
         cmocka_unit_test(test_softmax_huge_logits_sum_to_one),
@@ -377,6 +412,8 @@ int main(void)
         cmocka_unit_test(test_relu_backward),
         cmocka_unit_test(test_leaky_relu_backward_default_slope),
         cmocka_unit_test(test_leaky_relu_backward_custom_slope),
+        cmocka_unit_test(test_elu_backward),
+        cmocka_unit_test(test_gelu_backward),
         cmocka_unit_test(test_softmax_backward),
         cmocka_unit_test(test_relu_gradient_zero_at_kink),
     };

@@ -7,7 +7,8 @@
 #include "test_util.h"
 
 static const nn_act hidden_acts[] = {NN_ACT_LINEAR, NN_ACT_SIGMOID, NN_ACT_TANH, NN_ACT_RELU,
-                                     NN_ACT_LEAKY_RELU};
+                                     NN_ACT_LEAKY_RELU, NN_ACT_ELU, NN_ACT_GELU,
+                                     NN_ACT_PRELU, NN_ACT_PRELU_UNITS};
 enum { N_HIDDEN_ACTS = sizeof hidden_acts / sizeof hidden_acts[0] };
 
 static nn_model *make_model(int n_in, const nn_layer_spec *specs, int n, uint64_t seed)
@@ -120,7 +121,10 @@ static void plain_dense(const float *x, int B, int I, const float *W, const floa
             double a = act == NN_ACT_SIGMOID ? 1.0 / (1.0 + exp(-z))
                      : act == NN_ACT_TANH    ? tanh(z)
                      : act == NN_ACT_RELU    ? (z > 0 ? z : 0)
-                     : act == NN_ACT_LEAKY_RELU ? (z > 0 ? z : slope * z)
+                     : act == NN_ACT_LEAKY_RELU || act == NN_ACT_PRELU || act == NN_ACT_PRELU_UNITS
+                                             ? (z > 0 ? z : slope * z)
+                     : act == NN_ACT_ELU     ? (z > 0 ? z : slope * expm1(z))
+                     : act == NN_ACT_GELU    ? 0.5 * z * (1.0 + erf(z / sqrt(2.0)))
                                              : z;
             out[r * O + j] = a;
             max = z > max ? z : max;
@@ -195,13 +199,15 @@ static void make_targets(const pairing *p, float *y, int B, int O, nn_rng *rng)
     }
 }
 
-/* The smallest |z| at a ReLU-family kink in the last forward; +inf if there is none. */
+/* The smallest |z| at a kink (ReLU family; ELU's second derivative jumps at 0) in the last
+ * forward; +inf if there is none. */
 static float nearest_kink(const nn_model *m, int B)
 {
     float nearest = INFINITY;
     for (int l = 0; l < m->n_layers; l++) {
         const nn__layer *L = &m->layers[l];
-        if (L->act != NN_ACT_RELU && L->act != NN_ACT_LEAKY_RELU)
+        if (L->act != NN_ACT_RELU && L->act != NN_ACT_LEAKY_RELU && L->act != NN_ACT_ELU &&
+            L->act != NN_ACT_PRELU && L->act != NN_ACT_PRELU_UNITS)
             continue;
         for (size_t i = 0; i < (size_t)B * L->n_out; i++)
             nearest = fminf(nearest, fabsf(L->Z[i]));
@@ -378,6 +384,83 @@ static void test_sgd_step_arithmetic(void **state)
     nn_model_destroy(m);
 }
 
+/* ------------------------------------------------------------------ dropout */
+
+/* Dropout acts in training only: predictions equal those of the same weights without it. */
+static void test_dropout_only_in_training(void **state)
+{
+    (void)state;
+    enum { B = 5, I = 4, O = 3 };
+    nn_layer_spec with[] = {{.units = 64, .act = NN_ACT_RELU, .dropout = 0.5f},
+                            {.units = O, .act = NN_ACT_SOFTMAX}};
+    nn_layer_spec without[] = {{.units = 64, .act = NN_ACT_RELU}, {.units = O, .act = NN_ACT_SOFTMAX}};
+    nn_model *a = make_model(I, with, 2, 7), *b = make_model(I, without, 2, 7);
+    float x[B * I], pa[B * O], pb[B * O], pf[B * O];
+    nn_mat X = nn_mat_wrap(x, B, I), Pa = nn_mat_wrap(pa, B, O), Pb = nn_mat_wrap(pb, B, O);
+    nn_mat Pf = nn_mat_wrap(pf, B, O);
+    fill_uniform(&X, -1, 1, 8);
+    assert_int_equal(nn_predict(a, &X, &Pa), NN_OK);
+    assert_int_equal(nn_predict(b, &X, &Pb), NN_OK);
+    assert_memory_equal(pa, pb, sizeof pa);
+    assert_int_equal(nn_forward(a, &X, &Pf), NN_OK); /* a training forward drops */
+    assert_memory_not_equal(pa, pf, sizeof pa);
+    /* About half of the 5 × 64 hidden outputs are dropped: within 5 standard deviations. */
+    const nn__layer *L = &a->layers[0];
+    int zeros = 0, live = 0;
+    for (int i = 0; i < B * 64; i++) {
+        live += L->A[i] != 0.0f;
+        zeros += L->A[i] != 0.0f && L->D[i] == 0.0f;
+    }
+    assert_true(fabs(zeros - 0.5 * live) <= 5 * sqrt(0.25 * live));
+    nn_layer_spec last[] = {{.units = 2, .dropout = 0.5f}}; /* never on the output */
+    nn_model *bad = NULL;
+    assert_int_equal(nn_model_create(2, last, 1, NULL, &bad), NN_ERR_INVALID_ARG);
+    nn_layer_spec rate[] = {{.units = 2, .dropout = 1.0f}, {.units = 1}};
+    assert_int_equal(nn_model_create(2, rate, 2, NULL, &bad), NN_ERR_INVALID_ARG);
+    nn_model_destroy(a);
+    nn_model_destroy(b);
+}
+
+/* With the mask held fixed (the training stream reset before every forward), back-propagation
+ * through dropout matches finite differences of the same masked network. */
+static void test_dropout_gradient(void **state)
+{
+    (void)state;
+    enum { B = 4, I = 3, H = 8, O = 2 };
+    nn_layer_spec specs[] = {{.units = H, .act = NN_ACT_TANH, .dropout = 0.3f},
+                             {.units = H, .act = NN_ACT_SIGMOID, .dropout = 0.5f},
+                             {.units = O, .act = NN_ACT_LINEAR}};
+    nn_model *m = make_model(I, specs, 3, 9);
+    float x[B * I], y[B * O], out[B * O];
+    nn_mat X = nn_mat_wrap(x, B, I), Y = nn_mat_wrap(y, B, O), Out = nn_mat_wrap(out, B, O);
+    fill_uniform(&X, -1, 1, 10);
+    fill_uniform(&Y, -1, 1, 11);
+    nn_rng_seed(&m->run_rng, 3);
+    nn_rng mask = m->run_rng;
+    float *params, *grads;
+    size_t P = nn_model_params(m, &params, &grads);
+    assert_int_equal(nn_zero_grad(m), NN_OK);
+    assert_int_equal(nn_forward(m, &X, NULL), NN_OK);
+    assert_int_equal(nn_backward(m, &Y, NN_LOSS_MSE, NULL), NN_OK);
+    double worst = 0;
+    for (size_t i = 0; i < P; i++) {
+        float keep = params[i], loss[2];
+        for (int k = 0; k < 2; k++) {
+            params[i] = keep + (k ? -1e-2f : 1e-2f);
+            m->run_rng = mask;
+            assert_int_equal(nn_forward(m, &X, &Out), NN_OK);
+            assert_int_equal(nn_loss_eval(NN_LOSS_MSE, &Out, &Y, &loss[k], NULL), NN_OK);
+        }
+        params[i] = keep;
+        double fd = ((double)loss[0] - loss[1]) / 2e-2;
+        double err = fabs(fd - grads[i]) / fmax(fmax(fabs(fd), fabs(grads[i])), 1e-2);
+        worst = fmax(worst, err);
+    }
+    if (!(worst < GRAD_TOL))
+        fail_msg("dropout gradient: worst relative error %g", worst);
+    nn_model_destroy(m);
+}
+
 /* -------------------------------------------------------- allocation faults */
 
 /* Every allocation of model creation and of a forward pass may fail: each failure returns
@@ -434,6 +517,8 @@ int main(void)
         cmocka_unit_test(test_backward_closed_form),
         cmocka_unit_test(test_backward_bad_input),
         cmocka_unit_test(test_sgd_step_arithmetic),
+        cmocka_unit_test(test_dropout_only_in_training),
+        cmocka_unit_test(test_dropout_gradient),
     };
     int failed = cmocka_run_group_tests_name("model construction", construction, NULL, NULL);
     failed += cmocka_run_group_tests_name("forward, backward, step", passes, NULL, NULL);

@@ -1,6 +1,8 @@
 /* The training loop, prediction and evaluation: equivalence with the public step functions,
  * determinism, callbacks, divergence, learning XOR and a line, and every bad input. */
+#define _POSIX_C_SOURCE 200809L /* mkstemp, close, unlink */
 #include <math.h>
+#include <unistd.h>
 
 #include "test_util.h"
 
@@ -425,6 +427,206 @@ static void test_steps_do_not_allocate(void **state)
     assert_int_equal(calls[0], calls[1]);
 }
 
+/* ----------------------------------------------- schedules, validation, resume */
+
+typedef struct rate_log {
+    int calls;
+    double rate[32], val_loss[32], val_accuracy[32];
+} rate_log;
+
+static int log_rates(void *user, const nn_epoch_info *info)
+{
+    rate_log *log = user;
+    if (log->calls < 32) {
+        log->rate[log->calls] = info->learning_rate;
+        log->val_loss[log->calls] = info->val_loss;
+        log->val_accuracy[log->calls] = info->val_accuracy;
+    }
+    log->calls++;
+    return 0;
+}
+
+/* Trains a small classifier for `epochs` with the given options and records each epoch. */
+static nn_model *train_small(nn_train_opts o, rate_log *log)
+{
+    enum { N = 40, I = 3 };
+    static float x[N * I], y[N];
+    nn_mat X = nn_mat_wrap(x, N, I), Y = nn_mat_wrap(y, N, 1);
+    fill_uniform(&X, -1, 1, 21);
+    for (int i = 0; i < N; i++)
+        y[i] = (float)(x[i * I] + x[i * I + 1] > 0);
+    nn_layer_spec specs[] = {{.units = 6, .act = NN_ACT_TANH, .dropout = 0.2f},
+                             {.units = 2, .act = NN_ACT_SOFTMAX}};
+    nn_model *m = make_model(I, specs, 2, 13);
+    o.on_epoch = log_rates;
+    o.user = log;
+    assert_int_equal(nn_train(m, &X, &Y, &o), NN_OK);
+    return m;
+}
+
+/* Each schedule against its formula, evaluated by hand for lr = 0.1. */
+static void test_schedules(void **state)
+{
+    (void)state;
+    nn_train_opts o = nn_train_defaults();
+    o.epochs = 6;
+    o.learning_rate = 0.1f;
+    struct {
+        nn_schedule schedule;
+        double want[6];
+    } cases[] = {
+        {{.kind = NN_SCHED_CONSTANT}, {0.1, 0.1, 0.1, 0.1, 0.1, 0.1}},
+        {{.kind = NN_SCHED_STEP, .step_epochs = 2, .gamma = 0.5f}, {0.1, 0.1, 0.05, 0.05, 0.025, 0.025}},
+        {{.kind = NN_SCHED_EXPONENTIAL, .gamma = 0.5f}, {0.1, 0.05, 0.025, 0.0125, 0.00625, 0.003125}},
+        /* cos(π e/4): 1, √½, 0, -√½, -1, then held at the floor */
+        {{.kind = NN_SCHED_COSINE, .period_epochs = 4, .min_lr = 0.02f},
+         {0.1, 0.02 + 0.08 * (1 + 0.70710678) / 2, 0.06, 0.02 + 0.08 * (1 - 0.70710678) / 2, 0.02, 0.02}},
+        /* warm-up: (e + 1)/3 of the rate for the first two epochs */
+        {{.kind = NN_SCHED_CONSTANT, .warmup_epochs = 2}, {0.1 / 3, 0.2 / 3, 0.1, 0.1, 0.1, 0.1}},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        rate_log log = {0};
+        o.schedule = cases[c].schedule;
+        nn_model_destroy(train_small(o, &log));
+        assert_int_equal(log.calls, 6);
+        for (int e = 0; e < 6; e++)
+            if (fabs(log.rate[e] - cases[c].want[e]) > 1e-6)
+                fail_msg("schedule %zu, epoch %d: rate %g, want %g", c, e, log.rate[e],
+                         cases[c].want[e]);
+    }
+}
+
+/* A validation split is reported every epoch; early stopping ends on the best epoch. */
+static void test_validation_and_early_stopping(void **state)
+{
+    (void)state;
+    nn_train_opts o = nn_train_defaults();
+    o.epochs = 30;
+    o.batch_size = 8;
+    o.learning_rate = 0.5f;
+    o.val_split = 0.25f;
+    rate_log log = {0};
+    nn_model *m = train_small(o, &log);
+    for (int e = 0; e < 30; e++) {
+        assert_true(isfinite(log.val_loss[e]));
+        assert_true(log.val_accuracy[e] >= 0.0 && log.val_accuracy[e] <= 1.0);
+    }
+    nn_model_destroy(m);
+
+    /* With a learning rate that overshoots, the validation loss rises after some epoch:
+     * early stopping must stop patience epochs after the best and restore its weights. */
+    enum { N = 40, I = 3 };
+    static float x[N * I], y[N];
+    fill_uniform(&(nn_mat){N, I, x}, -1, 1, 22);
+    for (int i = 0; i < N; i++)
+        y[i] = (float)(x[i * I] * x[i * I + 1] > 0); /* XOR-like: not one line */
+    nn_mat X = nn_mat_wrap(x, 30, I), Y = nn_mat_wrap(y, 30, 1);
+    nn_mat Xv = nn_mat_wrap(x + 30 * I, 10, I), Yv = nn_mat_wrap(y + 30, 10, 1);
+    nn_layer_spec specs[] = {{.units = 16, .act = NN_ACT_TANH}, {.units = 2, .act = NN_ACT_SOFTMAX}};
+    m = make_model(I, specs, 2, 4);
+    rate_log es = {0};
+    o = nn_train_defaults();
+    o.epochs = 32;
+    o.batch_size = 2;
+    o.learning_rate = 2.0f;
+    o.X_val = &Xv, o.Y_val = &Yv, o.patience = 3;
+    o.on_epoch = log_rates, o.user = &es;
+    assert_int_equal(nn_train(m, &X, &Y, &o), NN_OK);
+    int best = 0;
+    for (int e = 1; e < es.calls; e++)
+        if (es.val_loss[e] < es.val_loss[best])
+            best = e;
+    assert_true(es.calls < 32); /* it did stop early */
+    assert_int_equal(es.calls, best + 1 + 3);
+    double loss = 0;
+    assert_int_equal(nn_evaluate(m, &Xv, &Yv, NN_LOSS_AUTO, &loss, NULL), NN_OK);
+    assert_true(loss == es.val_loss[best]); /* the weights of the best epoch */
+    nn_model_destroy(m);
+}
+
+/* Training 10 epochs equals training 5, saving a checkpoint, loading it and training on to
+ * 10 with resume — bit for bit: weights, Adam's moments, the shuffle order, the dropout
+ * masks and the schedule position all carry on. */
+static void test_checkpoint_resume_is_exact(void **state)
+{
+    (void)state;
+    nn_train_opts o = nn_train_defaults();
+    o.epochs = 10;
+    o.batch_size = 6;
+    o.learning_rate = 0.2f;
+    o.shuffle_seed = 5;
+    o.schedule = (nn_schedule){.kind = NN_SCHED_COSINE, .period_epochs = 10, .warmup_epochs = 2};
+    o.optim = (nn_optim_opts){.kind = NN_OPT_ADAM, .weight_decay = 1e-3f};
+    o.learning_rate = 0.01f;
+    rate_log full_log = {0};
+    nn_model *full = train_small(o, &full_log);
+
+    o.epochs = 5;
+    rate_log first = {0};
+    nn_model *half = train_small(o, &first);
+    char path[] = "/tmp/nn_test_ckpt_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(nn_checkpoint_save(half, path), NN_OK);
+    nn_model_destroy(half);
+    nn_model *resumed = NULL;
+    assert_int_equal(nn_model_load(path, NULL, &resumed), NN_OK);
+    unlink(path);
+
+    enum { N = 40, I = 3 };
+    static float x[N * I], y[N];
+    nn_mat X = nn_mat_wrap(x, N, I), Y = nn_mat_wrap(y, N, 1);
+    fill_uniform(&X, -1, 1, 21);
+    for (int i = 0; i < N; i++)
+        y[i] = (float)(x[i * I] + x[i * I + 1] > 0);
+    rate_log second = {0};
+    o.epochs = 10;
+    o.resume = true;
+    o.on_epoch = log_rates;
+    o.user = &second;
+    assert_int_equal(nn_train(resumed, &X, &Y, &o), NN_OK);
+    assert_int_equal(second.calls, 5);
+    for (int e = 0; e < 5; e++)
+        assert_true(second.rate[e] == full_log.rate[5 + e]);
+    size_t P;
+    float *pf = params_of(full, &P), *pr = params_of(resumed, &P);
+    assert_memory_equal(pf, pr, P * sizeof(float));
+    nn_model_destroy(full);
+    nn_model_destroy(resumed);
+}
+
+static void test_bad_training_options(void **state)
+{
+    (void)state;
+    float x[8] = {0}, y[4] = {0, 1, 0, 1};
+    nn_mat X = nn_mat_wrap(x, 4, 2), Y = nn_mat_wrap(y, 4, 1), Xv = nn_mat_wrap(x, 2, 2);
+    nn_layer_spec specs[] = {{.units = 2, .act = NN_ACT_SOFTMAX}};
+    nn_model *m = make_model(2, specs, 1, 1);
+    nn_train_opts ok = nn_train_defaults(), o;
+    o = ok, o.schedule.kind = (nn_schedule_kind)9;
+    assert_int_equal(nn_train(m, &X, &Y, &o), NN_ERR_INVALID_ARG);
+    o = ok, o.schedule.gamma = NAN;
+    assert_int_equal(nn_train(m, &X, &Y, &o), NN_ERR_INVALID_ARG);
+    o = ok, o.schedule.warmup_epochs = -1;
+    assert_int_equal(nn_train(m, &X, &Y, &o), NN_ERR_INVALID_ARG);
+    o = ok, o.val_split = 1.0f;
+    assert_int_equal(nn_train(m, &X, &Y, &o), NN_ERR_INVALID_ARG);
+    o = ok, o.val_split = 0.1f; /* 0.1 of 4 rows holds out none */
+    assert_int_equal(nn_train(m, &X, &Y, &o), NN_ERR_INVALID_ARG);
+    o = ok, o.patience = 2; /* early stopping needs a validation set */
+    assert_int_equal(nn_train(m, &X, &Y, &o), NN_ERR_INVALID_ARG);
+    o = ok, o.X_val = &Xv; /* X_val without Y_val */
+    assert_int_equal(nn_train(m, &X, &Y, &o), NN_ERR_INVALID_ARG);
+    nn_mat Yv3 = nn_mat_wrap(y, 3, 1);
+    o = ok, o.X_val = &Xv, o.Y_val = &Yv3; /* rows differ */
+    assert_int_equal(nn_train(m, &X, &Y, &o), NN_ERR_SHAPE);
+    nn_mat Yv = nn_mat_wrap(y, 2, 1);
+    o = ok, o.X_val = &Xv, o.Y_val = &Yv, o.patience = 1;
+    assert_int_equal(nn_train(m, &X, &Y, &o), NN_OK);
+    nn_model_destroy(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest loop[] = {
@@ -444,9 +646,16 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_train_allocation_failures),
         cmocka_unit_test(test_steps_do_not_allocate),
+        cmocka_unit_test(test_bad_training_options),
+    };
+    const struct CMUnitTest runs[] = {
+        cmocka_unit_test(test_schedules),
+        cmocka_unit_test(test_validation_and_early_stopping),
+        cmocka_unit_test(test_checkpoint_resume_is_exact),
     };
     int failed = cmocka_run_group_tests_name("training loop", loop, NULL, NULL);
     failed += cmocka_run_group_tests_name("predict and evaluate", inference, NULL, NULL);
     failed += cmocka_run_group_tests_name("bad input", input, NULL, NULL);
+    failed += cmocka_run_group_tests_name("schedules, validation, resume", runs, NULL, NULL);
     return failed != 0;
 }
