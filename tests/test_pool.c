@@ -1,0 +1,310 @@
+/* Tests for the model's threads (src/pool.c): nn__gemm_mt against nn__gemm bit for bit, training
+ * with 2 and 3 threads against 1 bit for bit, the threads option's limits, allocation failures
+ * while the pool is built, a pool that has gone to sleep, and two threaded models at once.
+ * CI runs this under ThreadSanitizer too. Shape letters: M, N, K as in nn_internal.h; B batch
+ * rows. */
+#define _POSIX_C_SOURCE 200809L /* nanosleep */
+#include <limits.h>
+#include <pthread.h>
+#include <time.h>
+
+#include "test_util.h"
+
+#include "nn_internal.h"
+
+/* ------------------------------------------------------------- the pool itself */
+
+typedef struct count_ctx {
+    int calls[8];
+    int parts_seen[8];
+} count_ctx;
+
+static void count_part(void *ctx, int part, int parts)
+{
+    count_ctx *c = ctx;
+    c->calls[part]++;
+    c->parts_seen[part] = parts;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, ms % 1000 * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+/* Every part runs exactly once, also after the workers have stopped spinning and sleep. */
+static void test_run_every_part_once(void **state)
+{
+    (void)state;
+    nn__pool *pool;
+    assert_int_equal(nn__pool_create(nn__default_alloc, NULL, 4, &pool), NN_OK);
+    assert_non_null(pool);
+    assert_int_equal(nn__pool_threads(pool), 4);
+    for (int round = 0; round < 200; round++) {
+        int parts = 1 + round % 4;
+        count_ctx c = {{0}, {0}};
+        nn__pool_run(pool, parts, count_part, &c);
+        for (int p = 0; p < 8; p++)
+            assert_int_equal(c.calls[p], p < parts ? 1 : 0);
+        for (int p = 0; p < parts; p++)
+            assert_int_equal(c.parts_seen[p], parts);
+        if (round % 50 == 49)
+            sleep_ms(5); /* longer than the spin: the workers block, and must wake */
+    }
+    nn__pool_destroy(pool);
+
+    /* One thread is no pool at all; NULL runs the job on the caller. */
+    assert_int_equal(nn__pool_create(nn__default_alloc, NULL, 1, &pool), NN_OK);
+    assert_null(pool);
+    assert_int_equal(nn__pool_threads(NULL), 1);
+    count_ctx c = {{0}, {0}};
+    nn__pool_run(NULL, 3, count_part, &c);
+    assert_int_equal(c.calls[0], 1);
+    assert_int_equal(c.parts_seen[0], 1);
+    nn__pool_destroy(NULL);
+}
+
+/* ------------------------------------------------------------- the split product */
+
+static float rand_float(nn_rng *r)
+{
+    return 2.0f * nn_rng_uniform(r) - 1.0f;
+}
+
+/* One product through nn__gemm and through nn__gemm_mt with the pool: the same bits. C's
+ * padding columns (ldc > N) must be left alone by both. */
+static void check_mt(nn__pool *pool, nn__gemm_kernel k, bool ta, bool tb, int M, int N, int K,
+                     float alpha, float beta, nn_rng *r)
+{
+    int lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 1, ldc = N + 2;
+    size_t na = (size_t)(ta ? K : M) * lda, nb = (size_t)(tb ? N : K) * ldb;
+    size_t nc = (size_t)M * ldc;
+    float *A = malloc((na + 1) * sizeof *A), *B = malloc((nb + 1) * sizeof *B);
+    float *C1 = malloc((nc + 1) * sizeof *C1), *C2 = malloc((nc + 1) * sizeof *C2);
+    assert_non_null(A), assert_non_null(B), assert_non_null(C1), assert_non_null(C2);
+    for (size_t i = 0; i < na; i++)
+        A[i] = rand_float(r);
+    for (size_t i = 0; i < nb; i++)
+        B[i] = rand_float(r);
+    for (size_t i = 0; i < nc; i++)
+        C1[i] = C2[i] = rand_float(r);
+    nn__gemm(k, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C1, ldc);
+    nn__gemm_mt(pool, k, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C2, ldc);
+    if (memcmp(C1, C2, nc * sizeof *C1) != 0)
+        fail_msg("kernel %d ta %d tb %d M %d N %d K %d alpha %g beta %g: results differ", (int)k,
+                 ta, tb, M, N, K, (double)alpha, (double)beta);
+    free(A), free(B), free(C1), free(C2);
+}
+
+/* Random shapes, from tiny (not split) to a few hundred (split both ways), every transpose
+ * case, alpha and beta that round differently from 1 and 0, every kernel the CPU runs. */
+static void test_gemm_mt_equals_gemm(void **state)
+{
+    (void)state;
+    static const int sizes[] = {1, 2, 5, 6, 7, 13, 16, 31, 32, 33, 64, 65, 97, 130, 200, 300};
+    enum { NS = sizeof sizes / sizeof sizes[0] };
+    static const float alphas[] = {1.0f, 0.7f, -1.3f}, betas[] = {0.0f, 1.0f, 0.3f};
+    nn_rng r;
+    nn_rng_seed(&r, 99);
+    for (int threads = 2; threads <= 3; threads++) {
+        nn__pool *pool;
+        assert_int_equal(nn__pool_create(nn__default_alloc, NULL, threads, &pool), NN_OK);
+        for (int k = NN__GEMM_AUTO; k < NN__GEMM_COUNT; k++) {
+            if (k == NN__GEMM_REF || !nn__gemm_available((nn__gemm_kernel)k))
+                continue;
+            for (int c = 0; c < 60; c++) {
+                int M = sizes[nn_rng_next(&r) % NS], N = sizes[nn_rng_next(&r) % NS];
+                int K = sizes[nn_rng_next(&r) % NS];
+                check_mt(pool, (nn__gemm_kernel)k, c & 1, c >> 1 & 1, M, N, K,
+                         alphas[nn_rng_next(&r) % 3], betas[nn_rng_next(&r) % 3], &r);
+            }
+        }
+        /* The MLP's own products at batch 64 and at a ragged batch of 37. */
+        static const int mlp[][5] = {{64, 256, 784, 0, 1}, {256, 784, 64, 1, 0},
+                                     {64, 784, 256, 0, 0}, {64, 10, 128, 0, 1},
+                                     {10, 128, 64, 1, 0},  {64, 128, 10, 0, 0},
+                                     {37, 256, 784, 0, 1}, {256, 784, 37, 1, 0}};
+        for (size_t i = 0; i < sizeof mlp / sizeof mlp[0]; i++)
+            check_mt(pool, NN__GEMM_AUTO, mlp[i][3], mlp[i][4], mlp[i][0], mlp[i][1], mlp[i][2],
+                     1.0f, mlp[i][3] ? 1.0f : 0.0f, &r);
+        nn__pool_destroy(pool);
+    }
+    /* No pool: plain nn__gemm. */
+    check_mt(NULL, NN__GEMM_AUTO, false, true, 64, 256, 100, 1.0f, 0.0f, &r);
+}
+
+/* ------------------------------------------------------------- models */
+
+enum { NS = 150, NI = 300 };
+
+/* Trains a 300-130-70-7 network with the given threads and batch size, and returns its
+ * parameters (malloc'd) and its predictions for X in *pred (malloc'd). Its products are large
+ * enough to be split even at batch 1. */
+static float *train_with(int threads, int batch, const nn_mat *X, const nn_mat *Y, float **pred,
+                         size_t *n_params)
+{
+    nn_layer_spec specs[] = {{.units = 130, .act = NN_ACT_RELU},
+                             {.units = 70, .act = NN_ACT_TANH},
+                             {.units = 7, .act = NN_ACT_SOFTMAX}};
+    nn_model_opts mo = {.seed = 5, .threads = threads};
+    nn_model *m;
+    assert_int_equal(nn_model_create(NI, specs, 3, &mo, &m), NN_OK);
+    nn_train_opts o = nn_train_defaults();
+    o.epochs = 2;
+    o.batch_size = batch;
+    o.learning_rate = 0.05f;
+    o.shuffle_seed = 3;
+    assert_int_equal(nn_train(m, X, Y, &o), NN_OK);
+    float *params;
+    size_t P = nn_model_params(m, &params, NULL);
+    float *copy = malloc(P * sizeof *copy);
+    assert_non_null(copy);
+    memcpy(copy, params, P * sizeof *copy);
+    *pred = malloc((size_t)X->rows * 7 * sizeof **pred);
+    assert_non_null(*pred);
+    nn_mat Out = nn_mat_wrap(*pred, X->rows, 7);
+    assert_int_equal(nn_predict(m, X, &Out), NN_OK);
+    nn_model_destroy(m);
+    *n_params = P;
+    return copy;
+}
+
+static void make_data(nn_mat *X, nn_mat *Y)
+{
+    assert_int_equal(nn_mat_alloc(X, NS, NI), NN_OK);
+    assert_int_equal(nn_mat_alloc(Y, NS, 1), NN_OK);
+    fill_uniform(X, -1, 1, 21);
+    for (int i = 0; i < NS; i++)
+        Y->data[i] = (float)((X->data[(size_t)i * NI] > 0) * 3 + (X->data[(size_t)i * NI + 1] > 0));
+}
+
+/* Batches 1, divisible by neither 2 nor 3 (7, 37), and 64 with its ragged last batch. */
+static void test_training_bit_identical(void **state)
+{
+    (void)state;
+    nn_mat X, Y;
+    make_data(&X, &Y);
+    static const int batches[] = {1, 7, 37, 64};
+    for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++) {
+        float *pred1, *params1;
+        size_t P1;
+        params1 = train_with(1, batches[b], &X, &Y, &pred1, &P1);
+        for (int threads = 2; threads <= 3; threads++) {
+            float *pred, *params;
+            size_t P;
+            params = train_with(threads, batches[b], &X, &Y, &pred, &P);
+            assert_int_equal(P, P1);
+            assert_memory_equal(params, params1, P * sizeof *params);
+            assert_memory_equal(pred, pred1, (size_t)NS * 7 * sizeof *pred);
+            free(params), free(pred);
+        }
+        free(params1), free(pred1);
+    }
+    nn_mat_free(&X);
+    nn_mat_free(&Y);
+}
+
+static void test_threads_option_limits(void **state)
+{
+    (void)state;
+    nn_layer_spec spec = {.units = 3};
+    nn_model *m = NULL;
+    static const int bad[] = {-1, -100, NN__MAX_THREADS + 1, INT_MAX, INT_MIN};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        nn_model_opts mo = {.threads = bad[i]};
+        assert_int_equal(nn_model_create(4, &spec, 1, &mo, &m), NN_ERR_INVALID_ARG);
+        assert_null(m);
+    }
+    for (int threads = 0; threads <= 2; threads++) {
+        nn_model_opts mo = {.threads = threads};
+        assert_int_equal(nn_model_create(4, &spec, 1, &mo, &m), NN_OK);
+        assert_int_equal(nn__pool_threads(m->pool), threads < 1 ? 1 : threads);
+        assert_true((m->pool == NULL) == (threads <= 1));
+        nn_model_destroy(m);
+    }
+}
+
+/* Fails each allocation of a threaded create in turn: NN_ERR_NOMEM, nothing leaked, and the
+ * started threads joined (ASan and TSan would see them otherwise). */
+static void test_allocation_failures(void **state)
+{
+    (void)state;
+    nn_layer_spec specs[] = {{.units = 8, .act = NN_ACT_RELU}, {.units = 2}};
+    for (int threads = 2; threads <= 3; threads++) {
+        bool succeeded = false;
+        for (long k = 1; k < 50 && !succeeded; k++) {
+            counting_alloc c = {.fail_at = k};
+            nn_model_opts mo = {.alloc = counting_alloc_fn, .alloc_user = &c, .threads = threads};
+            nn_model *m = NULL;
+            nn_status s = nn_model_create(5, specs, 2, &mo, &m);
+            if (s == NN_OK) {
+                succeeded = true;
+                assert_true(c.calls >= 4); /* model, layers, params, pool */
+                nn_model_destroy(m);
+            } else {
+                assert_int_equal(s, NN_ERR_NOMEM);
+                assert_null(m);
+            }
+            assert_int_equal(c.live_blocks, 0);
+            assert_int_equal(c.live_bytes, 0);
+        }
+        assert_true(succeeded);
+    }
+}
+
+/* Two threaded models trained at once from two threads (4 threads in all on 2 cores, so the
+ * workers also get preempted mid-job) end as they end one after the other. */
+typedef struct job {
+    int batch;
+    const nn_mat *X, *Y;
+    float *params, *pred;
+    size_t P;
+} job;
+
+static void *train_job(void *arg)
+{
+    job *j = arg;
+    j->params = train_with(2, j->batch, j->X, j->Y, &j->pred, &j->P);
+    return NULL;
+}
+
+static void test_two_threaded_models_at_once(void **state)
+{
+    (void)state;
+    nn_mat X, Y;
+    make_data(&X, &Y);
+    job seq[2] = {{.batch = 16, .X = &X, .Y = &Y}, {.batch = 37, .X = &X, .Y = &Y}};
+    job par[2] = {seq[0], seq[1]};
+    train_job(&seq[0]);
+    train_job(&seq[1]);
+    pthread_t t[2];
+    for (int k = 0; k < 2; k++)
+        assert_int_equal(pthread_create(&t[k], NULL, train_job, &par[k]), 0);
+    for (int k = 0; k < 2; k++)
+        assert_int_equal(pthread_join(t[k], NULL), 0);
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(par[k].P, seq[k].P);
+        assert_memory_equal(par[k].params, seq[k].params, seq[k].P * sizeof(float));
+        assert_memory_equal(par[k].pred, seq[k].pred, (size_t)NS * 7 * sizeof(float));
+        free(seq[k].params), free(seq[k].pred), free(par[k].params), free(par[k].pred);
+    }
+    nn_mat_free(&X);
+    nn_mat_free(&Y);
+}
+
+int main(void)
+{
+    const struct CMUnitTest pool[] = {
+        cmocka_unit_test(test_run_every_part_once),
+        cmocka_unit_test(test_gemm_mt_equals_gemm),
+    };
+    const struct CMUnitTest model[] = {
+        cmocka_unit_test(test_training_bit_identical),
+        cmocka_unit_test(test_threads_option_limits),
+        cmocka_unit_test(test_allocation_failures),
+        cmocka_unit_test(test_two_threaded_models_at_once),
+    };
+    int failed = cmocka_run_group_tests_name("pool", pool, NULL, NULL);
+    failed += cmocka_run_group_tests_name("threaded model", model, NULL, NULL);
+    return failed;
+}
