@@ -103,8 +103,10 @@ static void shuffle(int *order, int n, nn_rng *rng)
     }
 }
 
-/* The step size of an epoch: from r->lr down to nearly 0 along half a cosine. Large steps
- * early cover ground; small ones late settle into a minimum instead of bouncing around it. */
+/* The step size of an epoch: from r->lr down to nearly 0 along half a cosine, the curve
+ * nn_train follows with NN_SCHED_COSINE (this loop is our own, so it computes it itself).
+ * Large steps early cover ground; small ones late settle into a minimum instead of bouncing
+ * around it. */
 static float learning_rate(const recipe *r, int epoch)
 {
     double pi = 3.14159265358979, t = (double)(epoch - 1) / r->epochs;
@@ -189,8 +191,10 @@ static nn_status report(nn_model *model, const dataset *d, double *accuracy)
 
 static void write_curves(const recipe *r, const history *h, int epochs)
 {
-    chart_series loss[] = {chart_line("training", h->epoch, h->train_loss, epochs),
-                           chart_line("test", h->epoch, h->test_loss, epochs)};
+    chart_series loss[] = {
+        chart_line("training, during the epoch", h->epoch, h->train_loss, epochs),
+        chart_line("test", h->epoch, h->test_loss, epochs),
+    };
     chart_series acc[] = {chart_line("training", h->epoch, h->train_acc, epochs),
                           chart_line("test", h->epoch, h->test_acc, epochs)};
     chart_panel panels[] = {
@@ -199,7 +203,8 @@ static void write_curves(const recipe *r, const history *h, int epochs)
         {.title = "accuracy", .x_label = "epoch", .y_label = "fraction right", .series = acc,
          .n_series = 2},
     };
-    if (chart_svg(r->svg, "Fashion-MNIST, 784-256-128-10 MLP, SGD", panels, 2) == 0)
+    if (chart_svg(r->svg, "Fashion-MNIST: 784-256-128-10 MLP, SGD with a cosine learning rate",
+                  panels, 2) == 0)
         printf("training curves written to %s\n", r->svg);
     else
         fprintf(stderr, "fashion_mnist: could not write %s\n", r->svg);
@@ -257,7 +262,8 @@ int main(int argc, char **argv)
     nn_model *model = NULL;
     s = nn_model_create(PIXELS, layers, 3, &mopts, &model);
     int N = d.X_train.rows, *order = malloc((size_t)N * sizeof *order);
-    float *xb = malloc((size_t)r.batch * PIXELS * sizeof *xb), *yb = malloc((size_t)r.batch * sizeof *yb);
+    float *xb = malloc((size_t)r.batch * PIXELS * sizeof *xb);
+    float *yb = malloc((size_t)r.batch * sizeof *yb);
     history *h = calloc(1, sizeof *h);
     if (s == NN_OK && (!order || !xb || !yb || !h))
         s = NN_ERR_NOMEM;

@@ -50,7 +50,8 @@ static nn_status make_houses(int n, uint64_t seed, nn_mat *X, nn_mat *Y)
     nn_rng_seed(&rng, seed);
     for (int i = 0; i < n; i++) {
         float area = fmaxf(25.0f, 110.0f + 38.0f * nn_rng_normal(&rng));
-        float bedrooms = fminf(6.0f, fmaxf(1.0f, roundf(area / 32.0f + 0.6f * nn_rng_normal(&rng))));
+        float rooms = roundf(area / 32.0f + 0.6f * nn_rng_normal(&rng));
+        float bedrooms = fminf(6.0f, fmaxf(1.0f, rooms));
         float age = 80.0f * nn_rng_uniform(&rng);
         float distance = fminf(40.0f, 0.5f - 7.0f * logf(1.0f - nn_rng_uniform(&rng)));
         float per_m2 = 1.1f + 2.4f * expf(-distance / 6.0f);     /* thousands per m² */

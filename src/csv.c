@@ -104,7 +104,8 @@ typedef struct csv_pass {
     char delimiter;
     bool header;
     int rows, cols;    /* found by the first pass; cols from the first data line */
-    const int *dest;   /* (C): column c goes to X column dest[c] if >= 0, else Y column -1-dest[c] */
+    const int *dest;   /* (C): column c goes to X column dest[c] if >= 0, else to Y column
+                          -1-dest[c] */
     float *X, *Y;      /* (N, C - T), (N, T) */
     int xcols, ycols;
     nn_csv_error err;

@@ -1,8 +1,8 @@
 /* Inflate (RFC 1951) and the gzip file format (RFC 1952), written for untrusted input.
  * Every input read is checked against the end of the input, every output write against the
  * caller's bound, every table of code lengths before a code is built from it, and every
- * distance against the bytes already produced (there is no preset dictionary).
- * Shape letters: none; buffers are bytes with explicit lengths. */
+ * distance against the bytes already produced (there is no preset dictionary). Buffers are
+ * bytes with explicit lengths; nothing here relies on a terminating zero. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,15 +157,18 @@ static int decode(inflater *s, const huffman *h)
 }
 
 /* Lengths 3..258 and distances 1..32768: a base plus extra bits, per RFC 1951 3.2.5. */
-static const uint16_t LEN_BASE[29] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,  15,  17,  19,  23, 27,
-                                      31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
-static const uint8_t LEN_EXTRA[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
-                                      2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
-static const uint16_t DIST_BASE[30] = {1,    2,    3,    4,    5,    7,     9,     13,    17,  25,
-                                       33,   49,   65,   97,   129,  193,   257,   385,   513, 769,
-                                       1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
-static const uint8_t DIST_EXTRA[30] = {0, 0, 0, 0, 1, 1, 2, 2,  3,  3,  4,  4,  5,  5,  6,
-                                       6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
+static const uint16_t LEN_BASE[29] = {
+    3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27,
+    31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
+static const uint8_t LEN_EXTRA[29] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
+    2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
+static const uint16_t DIST_BASE[30] = {
+    1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129,
+    193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
+static const uint8_t DIST_EXTRA[30] = {
+    0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6,
+    6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
 
 /* The data of a compressed block, up to its end-of-block symbol. */
 static nn_status inflate_codes(inflater *s)
@@ -411,7 +414,8 @@ static size_t gzip_header(const uint8_t *in, size_t n, const char **why)
         pos = (size_t)(end - in) + 1;
     }
     if (flags & FHCRC) {
-        if (n - pos < 2 || (in[pos] | (uint32_t)in[pos + 1] << 8) != (nn__crc32(0, in, pos) & 0xffff)) {
+        uint32_t want = n - pos >= 2 ? (in[pos] | (uint32_t)in[pos + 1] << 8) : 0;
+        if (n - pos < 2 || want != (nn__crc32(0, in, pos) & 0xffff)) {
             *why = "gzip header CRC mismatch";
             return 0;
         }

@@ -261,7 +261,8 @@ static void put_fixed(bit_writer *w, int sym)
  * its 19 symbols. */
 static void put_dynamic_header(bit_writer *w, int nlen, int ndist, const uint8_t cl[19])
 {
-    static const uint8_t order[19] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
+    static const uint8_t order[19] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5,
+                                      11, 4, 12, 3, 13, 2, 14, 1, 15};
     int ncode = 19;
     while (ncode > 4 && cl[order[ncode - 1]] == 0)
         ncode--;

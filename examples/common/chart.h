@@ -264,7 +264,8 @@ static inline void chart_panel_svg(FILE *f, const chart_panel *p, double left)
                 if (chart_usable(p, se->x[i], se->y[i]))
                     fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" fill=\"%s\"%s/>\n",
                             chart_px(&a, se->x[i]), chart_py(&a, se->y[i]),
-                            se->points ? "2" : "3", color, se->points ? " fill-opacity=\"0.5\"" : "");
+                            se->points ? "2" : "3", color,
+                            se->points ? " fill-opacity=\"0.5\"" : "");
     }
     chart_legend(f, p, &a);
 }

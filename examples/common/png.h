@@ -39,7 +39,10 @@ static inline uint32_t png_adler32(uint32_t adler, const uint8_t *p, size_t n)
 
 static inline uint8_t *png_put32(uint8_t *p, uint32_t v) /* big-endian, as PNG wants */
 {
-    p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
     return p + 4;
 }
 
