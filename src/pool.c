@@ -21,9 +21,8 @@
  * sees the new value and does not sleep, or the waker sees the announcement and signals under
  * the mutex, which the sleeper holds from before its check until it is inside
  * pthread_cond_wait. */
-#define _POSIX_C_SOURCE 200809L /* pthread_sigmask, clock_gettime, sched_yield */
+#define _POSIX_C_SOURCE 200809L /* pthread_sigmask, clock_gettime */
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -32,13 +31,14 @@
 
 #include "nn_internal.h"
 
-/* How long a thread spins before it blocks: longer than the gaps between the products of a
- * training step (the element-wise passes, the optimizer step), so a step never sleeps, and
- * short enough that a model left idle stops using a core at once. */
-static const long SPIN_NS = 200000;
-/* Pure spinning this long; after it, each turn also yields the CPU, so that a spinning
- * thread does not keep the one it waits for (or any other program) off a busy core. */
-static const long YIELD_AFTER_NS = 200000;
+/* How long a thread spins before it blocks. Longer than the gaps between the products of one
+ * forward or backward pass (bias, activation: a few µs), so that those never sleep; about the
+ * gap between two training steps (the optimizer step, the next batch's gather), which on a
+ * 2-core machine shared with other work measured better than spinning through it: a spinning
+ * thread takes CPU time from every other. It never yields while it spins: sched_yield hands
+ * the core to any runnable task, even a nice 19 one, for a whole time slice (the worker then
+ * took 2% of the parts instead of half). */
+static const long SPIN_NS = 100000;
 
 /* A worker's stack holds nn__gemm's packing buffers (224 KiB); some C libraries start threads
  * with 128 KiB. */
@@ -106,21 +106,16 @@ static long long now_ns(void)
 typedef struct spinner {
     unsigned turns;
     long long start;
-    bool yielding;
 } spinner;
 
 static bool spin_turn(spinner *s)
 {
-    if (s->yielding)
-        sched_yield();
-    else
-        cpu_pause();
+    cpu_pause();
     if (++s->turns % 64 != 0)
         return true;
     long long t = now_ns();
     if (s->start == 0)
         s->start = t;
-    s->yielding = t - s->start > YIELD_AFTER_NS;
     return t - s->start < SPIN_NS;
 }
 
@@ -157,7 +152,7 @@ static void run_parts(nn__pool *p, uint32_t number)
 /* Waits for a job after job `seen`, spinning first, then asleep; returns its number. */
 static uint32_t worker_wait(nn__pool *p, uint32_t seen)
 {
-    spinner s = {0, 0, false};
+    spinner s = {0, 0};
     uint32_t n;
     while ((n = word_number(atomic_load_explicit(&p->word, memory_order_acquire))) == seen)
         if (!spin_turn(&s))
@@ -199,7 +194,7 @@ static void publish(nn__pool *p, uint64_t w)
 /* Waits until all `parts` parts are finished, spinning first, then asleep. */
 static void caller_wait(nn__pool *p, int parts)
 {
-    spinner s = {0, 0, false};
+    spinner s = {0, 0};
     while (atomic_load_explicit(&p->finished, memory_order_acquire) != parts)
         if (!spin_turn(&s))
             break;
@@ -318,10 +313,11 @@ nn_status nn__pool_create(nn_alloc_fn alloc, void *user, int threads, nn__pool *
  * single-threaded product has it, so each element is computed by the same instructions. */
 enum { ROW_UNIT = 6, COL_UNIT = 32 };
 
-/* Below this many multiply-adds per part a product is not split: a hand-off and the extra
- * packing (each part packs its own copy of the operand that is not split) cost more than the
- * half of the work they save. */
-static const double MIN_PART_MACS = 16384;
+/* Below this many multiply-adds per part (about 2 µs at one core's speed) a product is not
+ * split: the hand-off, the extra packing (each part packs its own copy of the operand that is
+ * not split) and the risk of waiting for a preempted worker outweigh the µs it would save.
+ * The MLP's last layer (64×10×128) stays whole; everything larger is split. */
+static const double MIN_PART_MACS = 65536;
 
 typedef struct gemm_job {
     nn__gemm_kernel k;

@@ -135,15 +135,15 @@ static void test_gemm_mt_equals_gemm(void **state)
 
 /* ------------------------------------------------------------- models */
 
-enum { NS = 150, NI = 300 };
+enum { NS = 150, NI = 400 };
 
-/* Trains a 300-130-70-7 network with the given threads and batch size, and returns its
- * parameters (malloc'd) and its predictions for X in *pred (malloc'd). Its products are large
- * enough to be split even at batch 1. */
+/* Trains a 400-350-70-7 network with the given threads and batch size, and returns its
+ * parameters (malloc'd) and its predictions for X in *pred (malloc'd). Its first layer is
+ * large enough to be split even at batch 1 (2·65536 multiply-adds: MIN_PART_MACS, pool.c). */
 static float *train_with(int threads, int batch, const nn_mat *X, const nn_mat *Y, float **pred,
                          size_t *n_params)
 {
-    nn_layer_spec specs[] = {{.units = 130, .act = NN_ACT_RELU},
+    nn_layer_spec specs[] = {{.units = 350, .act = NN_ACT_RELU},
                              {.units = 70, .act = NN_ACT_TANH},
                              {.units = 7, .act = NN_ACT_SOFTMAX}};
     nn_model_opts mo = {.seed = 5, .threads = threads};

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Symbol hygiene: every external symbol of libnn.a carries our prefix (nn_ public, nn__
 # internal), and none is one of nanomsg's public names, so both libraries link into one
-# program. Then ThreadSanitizer on the concurrency test: two models trained at once.
+# program. Then ThreadSanitizer on the concurrency tests: two models trained at once, and a
+# model's own worker pool.
 set -euo pipefail
 lib=build/libnn.a
 [ -f "$lib" ] || { echo "missing $lib: the README test command builds it first"; exit 1; }
@@ -20,5 +21,6 @@ echo "symbols: all prefixed, none of nanomsg's"
 CC=clang cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNN_BUILD_TESTS=ON \
   -DNN_BUILD_EXAMPLES=OFF -DNN_BUILD_BENCH=OFF -DNN_INSTALL=OFF \
   -DCMAKE_C_FLAGS="-fsanitize=thread" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" >/dev/null
-cmake --build build-tsan -j2 --target test_threads
+cmake --build build-tsan -j2 --target test_threads test_pool
 TSAN_OPTIONS=halt_on_error=1 ./build-tsan/tests/test_threads
+TSAN_OPTIONS=halt_on_error=1 ./build-tsan/tests/test_pool
