@@ -288,6 +288,97 @@ static void gemm_portable(bool ta, bool tb, int M, int N, int K, float alpha, co
     gemm_blocked(&arch_portable, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, pa, pb);
 }
 
+/* ------------------------------------------------------------- small products, few rows */
+
+/* Packing costs a fixed ~100 ns and computes whole 6-row tiles, which dominates two kinds of
+ * product: tiny ones (a 2-4-1 network trained one sample at a time: 1×4×2, 4×2×1, ...) and
+ * ones with a few rows (batch-1 inference: 1×256×784, where packing copies all of W to use
+ * each element once). Those take the unpacked paths below.
+ *
+ * Which path computes an element depends on the shape alone, and is unchanged when
+ * nn__gemm_mt (pool.c) cuts C into blocks of 6k rows or 32k columns, so a split product has
+ * the same bits as the whole one:
+ * - Products of fewer than SMALL_MACS multiply-adds use plain loops. nn__gemm_mt splits
+ *   only products of at least 2 × 16384 multiply-adds, into parts of 16384 or more each on
+ *   average; a part can be thinner than half that average only when every part is a single
+ *   unit (6 rows or 32 columns), and then the product had at least 16384 multiply-adds per
+ *   unit, so even a last unit of one column keeps M·K ≥ 16384 / 32 = 512 (one row: N·K ≥
+ *   16384 / 6). No part of a split product is ever below SMALL_MACS.
+ * - Rows are cut into the packed path's 6-row panels; a last panel of at most FEW_ROWS rows
+ *   (and a product of at most FEW_ROWS rows) takes the few-rows path, whose results for a
+ *   row do not depend on the other rows, nor for a column on the other columns. A row split
+ *   at a multiple of 6 gives its last part exactly the rows the whole product gave that path.
+ * The few-rows kernels: with op(B) transposed (B's rows contiguous along K, as W in a dense
+ * layer's forward), dot products along K, one vector accumulator per element, several columns
+ * at once so each vector of op(A) is loaded once per group; otherwise rows of op(B) times
+ * broadcast elements of op(A): one multiply-add chain along K per element, as in the packed
+ * kernel. */
+enum { SMALL_MACS = 512, FEW_ROWS = 4, ROWS_CHUNK = 256 };
+
+/* C = alpha·op(A)·op(B) + beta·C in plain loops: for products too small for anything else to
+ * pay. i·ai + p·ap indexes op(A)(i, p), j·bj + p·bp op(B)(p, j). */
+static void gemm_small(bool ta, bool tb, int M, int N, int K, float alpha, const float *A,
+                       size_t lda, const float *B, size_t ldb, float beta, float *C, size_t ldc)
+{
+    size_t ai = ta ? 1 : lda, ap = ta ? lda : 1, bj = tb ? ldb : 1, bp = tb ? 1 : ldb;
+    for (int i = 0; i < M; i++, A += ai, C += ldc) {
+        const float *b = B;
+        for (int j = 0; j < N; j++, b += bj) {
+            float s = 0.0f;
+            for (int p = 0; p < K; p++)
+                s += A[p * ap] * b[p * bp];
+            C[j] = beta == 0.0f ? alpha * s : alpha * s + beta * C[j];
+        }
+    }
+}
+
+/* The few-rows path in portable C, for m <= FEW_ROWS rows. With op(B) transposed each element
+ * is a dot product in 8 interleaved partial sums (which compilers turn into vectors); else
+ * ROWS_CHUNK columns at a time are accumulated on the stack along rows of op(B). */
+static void rows_portable(bool ta, bool tb, int m, int N, int K, float alpha, const float *A,
+                          size_t lda, const float *B, size_t ldb, float beta, float *C,
+                          size_t ldc)
+{
+    size_t ai = ta ? 1 : lda, ap = ta ? lda : 1;
+    if (tb) {
+        for (int i = 0; i < m; i++, C += ldc) {
+            const float *a = A + i * ai;
+            for (int j = 0; j < N; j++) {
+                const float *b = B + (size_t)j * ldb;
+                float s[8] = {0};
+                int p = 0;
+                for (; p + 8 <= K; p += 8)
+                    for (int l = 0; l < 8; l++)
+                        s[l] += a[(p + l) * ap] * b[p + l];
+                for (int l = 0; p + l < K; l++)
+                    s[l] += a[(p + l) * ap] * b[p + l];
+                float t = ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+                C[j] = beta == 0.0f ? alpha * t : alpha * t + beta * C[j];
+            }
+        }
+        return;
+    }
+    float acc[FEW_ROWS][ROWS_CHUNK];
+    for (int j0 = 0; j0 < N; j0 += ROWS_CHUNK) {
+        int n = min_int(ROWS_CHUNK, N - j0);
+        for (int i = 0; i < m; i++)
+            memset(acc[i], 0, (size_t)n * sizeof acc[i][0]);
+        for (int p = 0; p < K; p++) {
+            const float *b = B + (size_t)p * ldb + j0;
+            for (int i = 0; i < m; i++) {
+                float a = A[i * ai + p * ap];
+                for (int j = 0; j < n; j++)
+                    acc[i][j] += a * b[j];
+            }
+        }
+        for (int i = 0; i < m; i++) {
+            float *c = C + i * ldc + j0;
+            for (int j = 0; j < n; j++)
+                c[j] = beta == 0.0f ? alpha * acc[i][j] : alpha * acc[i][j] + beta * c[j];
+        }
+    }
+}
+
 #if NN_GEMM_X86
 /* ------------------------------------------------------------- AVX2 + FMA */
 
@@ -547,6 +638,186 @@ gemm_avx512(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, 
     _Alignas(64) float pb[PB_FLOATS];
     gemm_blocked(&arch_avx512, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, pa, pb);
 }
+/* ------------------------------------------------------------- AVX2 few rows */
+
+/* The sum of v's lanes, always in this order. */
+NN_GEMM_INLINE __attribute__((target("avx2,fma"))) float hsum_avx2(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* Lanes below n (0..8) set. */
+NN_GEMM_INLINE __attribute__((target("avx2,fma"))) __m256i mask_avx2(int n)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/* C (m, g) = alpha·x·wᵀ + beta·C for m rows of x and g rows of w, each contiguous along K
+ * (ldx, ldw apart): m·g dot products, one accumulator each, so the m·g FMA chains hide the FMA
+ * latency, while each vector of x is loaded once for g columns and each of w once for m rows.
+ * tail masks the last K % 8 elements. */
+NN_GEMM_INLINE __attribute__((target("avx2,fma"))) void
+dot_block_avx2(const int m, const int g, int K, const float *x, size_t ldx, const float *w,
+               size_t ldw, float *C, size_t ldc, float alpha, float beta, __m256i tail)
+{
+    __m256 acc[FEW_ROWS][8], xv[FEW_ROWS];
+#pragma GCC unroll 8
+    for (int i = 0; i < m; i++)
+#pragma GCC unroll 8
+        for (int j = 0; j < g; j++)
+            acc[i][j] = _mm256_setzero_ps();
+    int p = 0;
+    for (; p + 8 <= K; p += 8) {
+#pragma GCC unroll 8
+        for (int i = 0; i < m; i++)
+            xv[i] = _mm256_loadu_ps(x + i * ldx + p);
+#pragma GCC unroll 8
+        for (int j = 0; j < g; j++) {
+            __m256 wv = _mm256_loadu_ps(w + j * ldw + p);
+#pragma GCC unroll 8
+            for (int i = 0; i < m; i++)
+                acc[i][j] = _mm256_fmadd_ps(xv[i], wv, acc[i][j]);
+        }
+    }
+    if (p < K) {
+#pragma GCC unroll 8
+        for (int i = 0; i < m; i++)
+            xv[i] = _mm256_maskload_ps(x + i * ldx + p, tail);
+#pragma GCC unroll 8
+        for (int j = 0; j < g; j++) {
+            __m256 wv = _mm256_maskload_ps(w + j * ldw + p, tail);
+#pragma GCC unroll 8
+            for (int i = 0; i < m; i++)
+                acc[i][j] = _mm256_fmadd_ps(xv[i], wv, acc[i][j]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < m; i++)
+#pragma GCC unroll 8
+        for (int j = 0; j < g; j++) {
+            __m128 t = _mm_mul_ss(_mm_set_ss(alpha), _mm_set_ss(hsum_avx2(acc[i][j])));
+            if (beta != 0.0f)
+                t = _mm_fmadd_ss(_mm_set_ss(beta), _mm_load_ss(C + i * ldc + j), t);
+            _mm_store_ss(C + i * ldc + j, t);
+        }
+}
+
+/* C (m, N) = alpha·x·Bᵀ + beta·C, B (N, K): groups of g columns, then single ones (which
+ * compute each element exactly as a group does). */
+NN_GEMM_INLINE __attribute__((target("avx2,fma"))) void
+dot_rows_avx2(const int m, const int g, int N, int K, const float *x, size_t ldx,
+              const float *B, size_t ldb, float *C, size_t ldc, float alpha, float beta)
+{
+    __m256i tail = mask_avx2(K % 8);
+    int j = 0;
+    for (; j + g <= N; j += g)
+        dot_block_avx2(m, g, K, x, ldx, B + j * ldb, ldb, C + j, ldc, alpha, beta, tail);
+    for (; j < N; j++)
+        dot_block_avx2(m, 1, K, x, ldx, B + j * ldb, ldb, C + j, ldc, alpha, beta, tail);
+}
+
+/* C (m, 8·nv) = alpha·op(A)·B + beta·C for m rows of op(A) (element (i, p) at i·ai + p·ap) and
+ * B (K, 8·nv) with rows ldb apart: per K step, nv vectors of B times a broadcast element of
+ * each row, the multiply-add chain of the packed kernel. The last vector's lanes are cut to
+ * `last` (a mask) when partial: those columns are neither read nor written. */
+NN_GEMM_INLINE __attribute__((target("avx2,fma"))) void
+axpy_block_avx2(const int m, const int nv, int K, const float *A, size_t ai, size_t ap,
+                const float *B, size_t ldb, float *C, size_t ldc, float alpha, float beta,
+                bool partial, __m256i last)
+{
+    __m256 acc[FEW_ROWS][8], bv[8];
+#pragma GCC unroll 8
+    for (int i = 0; i < m; i++)
+#pragma GCC unroll 8
+        for (int v = 0; v < nv; v++)
+            acc[i][v] = _mm256_setzero_ps();
+    for (int p = 0; p < K; p++, B += ldb) {
+#pragma GCC unroll 8
+        for (int v = 0; v < nv; v++)
+            bv[v] = partial && v == nv - 1 ? _mm256_maskload_ps(B + 8 * v, last)
+                                           : _mm256_loadu_ps(B + 8 * v);
+#pragma GCC unroll 8
+        for (int i = 0; i < m; i++) {
+            __m256 a = _mm256_broadcast_ss(A + i * ai + p * ap);
+#pragma GCC unroll 8
+            for (int v = 0; v < nv; v++)
+                acc[i][v] = _mm256_fmadd_ps(a, bv[v], acc[i][v]);
+        }
+    }
+    __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+#pragma GCC unroll 8
+    for (int i = 0; i < m; i++)
+#pragma GCC unroll 8
+        for (int v = 0; v < nv; v++) {
+            float *c = C + i * ldc + 8 * v;
+            bool cut = partial && v == nv - 1;
+            __m256 t = _mm256_mul_ps(va, acc[i][v]);
+            if (beta != 0.0f)
+                t = _mm256_fmadd_ps(vb, cut ? _mm256_maskload_ps(c, last) : _mm256_loadu_ps(c), t);
+            if (cut)
+                _mm256_maskstore_ps(c, last, t);
+            else
+                _mm256_storeu_ps(c, t);
+        }
+}
+
+/* C (m, N) = alpha·op(A)·B + beta·C, B (K, N): blocks of nv vectors, then single vectors, then
+ * one partial vector. */
+NN_GEMM_INLINE __attribute__((target("avx2,fma"))) void
+axpy_rows_avx2(const int m, const int nv, int N, int K, const float *A, size_t ai, size_t ap,
+               const float *B, size_t ldb, float *C, size_t ldc, float alpha, float beta)
+{
+    __m256i none = _mm256_setzero_si256();
+    int j = 0;
+    for (; j + 8 * nv <= N; j += 8 * nv)
+        axpy_block_avx2(m, nv, K, A, ai, ap, B + j, ldb, C + j, ldc, alpha, beta, false, none);
+    for (; j + 8 <= N; j += 8)
+        axpy_block_avx2(m, 1, K, A, ai, ap, B + j, ldb, C + j, ldc, alpha, beta, false, none);
+    if (j < N)
+        axpy_block_avx2(m, 1, K, A, ai, ap, B + j, ldb, C + j, ldc, alpha, beta, true,
+                        mask_avx2(N - j));
+}
+
+/* Longest K for which op(A)'s rows are copied (64 KiB) when A is transposed and B is too. */
+enum { ROWS_XK = 4096 };
+
+/* The few-rows path with AVX2 + FMA, m <= FEW_ROWS. The number of columns (or vectors of
+ * columns) per block falls as m rises, so the accumulators stay within 16 registers. */
+__attribute__((target("avx2,fma"))) static void
+rows_avx2(bool ta, bool tb, int m, int N, int K, float alpha, const float *A, size_t lda,
+          const float *B, size_t ldb, float beta, float *C, size_t ldc)
+{
+    if (!tb) {
+        size_t ai = ta ? 1 : lda, ap = ta ? lda : 1;
+        switch (m) {
+        case 1: axpy_rows_avx2(1, 6, N, K, A, ai, ap, B, ldb, C, ldc, alpha, beta); break;
+        case 2: axpy_rows_avx2(2, 4, N, K, A, ai, ap, B, ldb, C, ldc, alpha, beta); break;
+        case 3: axpy_rows_avx2(3, 3, N, K, A, ai, ap, B, ldb, C, ldc, alpha, beta); break;
+        default: axpy_rows_avx2(4, 2, N, K, A, ai, ap, B, ldb, C, ldc, alpha, beta); break;
+        }
+        return;
+    }
+    float xbuf[FEW_ROWS * ROWS_XK];
+    if (ta) { /* op(A)'s rows are columns of A: copy them to rows */
+        if (K > ROWS_XK) {
+            rows_portable(ta, tb, m, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+            return;
+        }
+        for (int p = 0; p < K; p++)
+            for (int i = 0; i < m; i++)
+                xbuf[i * K + p] = A[p * lda + i];
+        A = xbuf, lda = (size_t)K;
+    }
+    switch (m) {
+    case 1: dot_rows_avx2(1, 8, N, K, A, lda, B, ldb, C, ldc, alpha, beta); break;
+    case 2: dot_rows_avx2(2, 4, N, K, A, lda, B, ldb, C, ldc, alpha, beta); break;
+    case 3: dot_rows_avx2(3, 3, N, K, A, lda, B, ldb, C, ldc, alpha, beta); break;
+    default: dot_rows_avx2(4, 2, N, K, A, lda, B, ldb, C, ldc, alpha, beta); break;
+    }
+}
 #endif /* NN_GEMM_X86 */
 
 /* ------------------------------------------------------------- dispatch */
@@ -578,7 +849,40 @@ static void scale_c(int M, int N, float beta, float *C, size_t ldc)
             C[j] = beta == 0.0f ? 0.0f : beta * C[j];
 }
 
-/* A kernel this CPU cannot run falls back to AUTO: nn__gemm has no way to fail. */
+/* The blocked path for kernel k (resolved: not AUTO, not REF). */
+static void gemm_packed(nn__gemm_kernel k, bool ta, bool tb, int M, int N, int K, float alpha,
+                        const float *A, size_t lda, const float *B, size_t ldb, float beta,
+                        float *C, size_t ldc)
+{
+#if NN_GEMM_X86
+    if (k == NN__GEMM_AVX512) {
+        gemm_avx512(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    if (k == NN__GEMM_AVX2) {
+        gemm_avx2(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+#endif
+    gemm_portable(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+/* The few-rows path for kernel k (resolved), m <= FEW_ROWS. */
+static void gemm_rows(nn__gemm_kernel k, bool ta, bool tb, int m, int N, int K, float alpha,
+                      const float *A, size_t lda, const float *B, size_t ldb, float beta,
+                      float *C, size_t ldc)
+{
+#if NN_GEMM_X86
+    if (k == NN__GEMM_AVX512 || k == NN__GEMM_AVX2) {
+        rows_avx2(ta, tb, m, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+#endif
+    rows_portable(ta, tb, m, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+/* A kernel this CPU cannot run falls back to AUTO: nn__gemm has no way to fail. The path is
+ * chosen from the shape alone (see "small products, few rows"). */
 void nn__gemm(nn__gemm_kernel k, bool ta, bool tb, int M, int N, int K, float alpha,
               const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)
 {
@@ -592,21 +896,25 @@ void nn__gemm(nn__gemm_kernel k, bool ta, bool tb, int M, int N, int K, float al
         scale_c(M, N, beta, C, (size_t)ldc);
         return;
     }
-    if (!nn__gemm_available(k))
-        k = NN__GEMM_AUTO;
+    if ((long long)M * N * K < SMALL_MACS) {
+        gemm_small(ta, tb, M, N, K, alpha, A, (size_t)lda, B, (size_t)ldb, beta, C, (size_t)ldc);
+        return;
+    }
+    if (k == NN__GEMM_AUTO || !nn__gemm_available(k)) {
 #if NN_GEMM_X86
-    if (k == NN__GEMM_AUTO)
         k = nn__gemm_available(NN__GEMM_AVX512) ? NN__GEMM_AVX512
             : nn__gemm_available(NN__GEMM_AVX2) ? NN__GEMM_AVX2
                                                 : NN__GEMM_PORTABLE;
-    if (k == NN__GEMM_AVX512) {
-        gemm_avx512(ta, tb, M, N, K, alpha, A, (size_t)lda, B, (size_t)ldb, beta, C, (size_t)ldc);
-        return;
-    }
-    if (k == NN__GEMM_AVX2) {
-        gemm_avx2(ta, tb, M, N, K, alpha, A, (size_t)lda, B, (size_t)ldb, beta, C, (size_t)ldc);
-        return;
-    }
+#else
+        k = NN__GEMM_PORTABLE;
 #endif
-    gemm_portable(ta, tb, M, N, K, alpha, A, (size_t)lda, B, (size_t)ldb, beta, C, (size_t)ldc);
+    }
+    /* The rows of a last panel of at most FEW_ROWS rows (all rows, if M <= FEW_ROWS). */
+    int few = M <= FEW_ROWS ? M : M % MR <= FEW_ROWS ? M % MR : 0, packed = M - few;
+    if (packed > 0)
+        gemm_packed(k, ta, tb, packed, N, K, alpha, A, (size_t)lda, B, (size_t)ldb, beta, C,
+                    (size_t)ldc);
+    if (few > 0)
+        gemm_rows(k, ta, tb, few, N, K, alpha, A + (ta ? (size_t)packed : (size_t)packed * lda),
+                  (size_t)lda, B, (size_t)ldb, beta, C + (size_t)packed * ldc, (size_t)ldc);
 }

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "nn_internal.h"
 
@@ -187,6 +188,116 @@ static void test_avx512(void **state)
     check_kernel(NN__GEMM_AVX512);
 }
 
+/* The unpacked paths (gemm.c, "small products, few rows"): every tiny shape, with beta = 0
+ * (C full of NaN) and beta != 0 each time; then products of 1 to 4 rows with long rows and
+ * columns (up to 1100), batch-1 inference's 1×256×784 among them. */
+static const int TINY[] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 16, 17};
+enum { NTINY = sizeof TINY / sizeof TINY[0] };
+static const int ROWS_NK[] = {1, 3, 8, 9, 15, 17, 33, 100, 257, 1100};
+enum { NROWS_NK = sizeof ROWS_NK / sizeof ROWS_NK[0] };
+
+static void check_small_and_rows(nn__gemm_kernel k)
+{
+    if (!nn__gemm_available(k))
+        skip();
+    rng r = {0xC0FFEEULL + (uint64_t)k};
+    for (int m = 0; m < NTINY; m++)
+        for (int n = 0; n < NTINY; n++)
+            for (int p = 0; p < NTINY; p++)
+                for (int t = 0; t < 8; t++) {
+                    gemm_case g = make_case(&r, t & 1, t >> 1 & 1, TINY[m], TINY[n], TINY[p]);
+                    if (t >> 2)
+                        g.beta = 0.0f;
+                    else if (g.beta == 0.0f)
+                        g.beta = 0.5f;
+                    check_case(k, &g, &r);
+                }
+    for (int m = 1; m <= 4; m++)
+        for (int n = 0; n < NROWS_NK; n++)
+            for (int p = 0; p < NROWS_NK; p++) {
+                int N = ROWS_NK[n], K = ROWS_NK[p];
+                /* the largest only for one row count each, to keep the test quick */
+                if ((long)N * K > 30000 && m != (n + p) % 4 + 1)
+                    continue;
+                check_shape(k, &r, m, N, K);
+            }
+    check_shape(k, &r, 1, 256, 784);
+    check_shape(k, &r, 4, 256, 784);
+}
+
+static void test_small_rows_portable(void **state)
+{
+    (void)state;
+    check_small_and_rows(NN__GEMM_PORTABLE);
+}
+
+static void test_small_rows_avx2(void **state)
+{
+    (void)state;
+    check_small_and_rows(NN__GEMM_AVX2);
+}
+
+static void test_small_rows_avx512(void **state)
+{
+    (void)state;
+    check_small_and_rows(NN__GEMM_AVX512);
+}
+
+/* C computed in blocks of 6k rows or 32k columns, as nn__gemm_mt cuts it, has the bits of C
+ * computed whole: each block of at least 512 multiply-adds (the smallest nn__gemm_mt makes)
+ * takes the same path, element by element, as the whole product. */
+static void check_blocks(nn__gemm_kernel k, bool ta, bool tb, int M, int N, int K, int cut,
+                         bool rows, rng *r)
+{
+    int lda = (ta ? M : K) + 1, ldb = (tb ? K : N) + 3, ldc = N + 2;
+    size_t na = (size_t)(ta ? K : M) * lda, nb = (size_t)(tb ? N : K) * ldb;
+    size_t nc = (size_t)M * ldc;
+    float *A = malloc(na * sizeof *A), *B = malloc(nb * sizeof *B);
+    float *C1 = malloc(nc * sizeof *C1), *C2 = malloc(nc * sizeof *C2);
+    assert_non_null(A), assert_non_null(B), assert_non_null(C1), assert_non_null(C2);
+    for (size_t i = 0; i < na; i++)
+        A[i] = rng_float(r);
+    for (size_t i = 0; i < nb; i++)
+        B[i] = rng_float(r);
+    for (size_t i = 0; i < nc; i++)
+        C1[i] = C2[i] = rng_float(r);
+    nn__gemm(k, ta, tb, M, N, K, 0.7f, A, lda, B, ldb, 0.3f, C1, ldc);
+    if (rows) {
+        nn__gemm(k, ta, tb, cut, N, K, 0.7f, A, lda, B, ldb, 0.3f, C2, ldc);
+        nn__gemm(k, ta, tb, M - cut, N, K, 0.7f, A + (ta ? (size_t)cut : (size_t)cut * lda),
+                 lda, B, ldb, 0.3f, C2 + (size_t)cut * ldc, ldc);
+    } else {
+        nn__gemm(k, ta, tb, M, cut, K, 0.7f, A, lda, B, ldb, 0.3f, C2, ldc);
+        nn__gemm(k, ta, tb, M, N - cut, K, 0.7f, A, lda, B + (tb ? (size_t)cut * ldb : (size_t)cut),
+                 ldb, 0.3f, C2 + cut, ldc);
+    }
+    if (memcmp(C1, C2, nc * sizeof *C1) != 0)
+        fail_msg("kernel %d ta %d tb %d M %d N %d K %d cut %s at %d: results differ", (int)k, ta,
+                 tb, M, N, K, rows ? "rows" : "columns", cut);
+    free(A), free(B), free(C1), free(C2);
+}
+
+static void test_blocks_bit_identical(void **state)
+{
+    (void)state;
+    rng r = {7};
+    for (int k = NN__GEMM_AUTO; k < NN__GEMM_COUNT; k++) {
+        if (k == NN__GEMM_REF || !nn__gemm_available((nn__gemm_kernel)k))
+            continue;
+        for (int t = 0; t < 4; t++) {
+            bool ta = t & 1, tb = t >> 1;
+            check_blocks((nn__gemm_kernel)k, ta, tb, 10, 20, 300, 6, true, &r);
+            check_blocks((nn__gemm_kernel)k, ta, tb, 7, 32, 200, 6, true, &r);
+            check_blocks((nn__gemm_kernel)k, ta, tb, 64, 10, 128, 60, true, &r);
+            check_blocks((nn__gemm_kernel)k, ta, tb, 23, 40, 100, 18, true, &r);
+            check_blocks((nn__gemm_kernel)k, ta, tb, 4, 33, 600, 32, false, &r);
+            check_blocks((nn__gemm_kernel)k, ta, tb, 1, 300, 784, 64, false, &r);
+            check_blocks((nn__gemm_kernel)k, ta, tb, 3, 100, 301, 32, false, &r);
+            check_blocks((nn__gemm_kernel)k, ta, tb, 10, 70, 64, 32, false, &r);
+        }
+    }
+}
+
 /* AUTO runs one of the kernels above, so a few shapes show that it dispatches correctly. */
 static void test_auto(void **state)
 {
@@ -227,6 +338,8 @@ int main(void)
         cmocka_unit_test(test_degenerate), cmocka_unit_test(test_portable),
         cmocka_unit_test(test_avx2),       cmocka_unit_test(test_avx512),
         cmocka_unit_test(test_auto),
+        cmocka_unit_test(test_small_rows_portable), cmocka_unit_test(test_small_rows_avx2),
+        cmocka_unit_test(test_small_rows_avx512),   cmocka_unit_test(test_blocks_bit_identical),
     };
     return cmocka_run_group_tests_name("gemm", tests, NULL, NULL);
 }
