@@ -353,6 +353,10 @@ void nn__gemm_mt(nn__pool *pool, nn__gemm_kernel k, bool ta, bool tb, int M, int
                  float alpha, const float *A, int lda, const float *B, int ldb, float beta,
                  float *C, int ldc)
 {
+    if (!pool) { /* one thread: nothing to decide (the common case, and tiny products' path) */
+        nn__gemm(k, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
     int threads = nn__pool_threads(pool);
     double macs = (double)M * N * (K > 0 ? K : 1);
     int parts = threads;
