@@ -446,15 +446,25 @@ static int log_rates(void *user, const nn_epoch_info *info)
     return 0;
 }
 
+enum { SMALL_N = 40, SMALL_I = 3 };
+
+/* The small classification set of these tests: which side of a line each point is on. */
+static void small_data(nn_mat *X, nn_mat *Y)
+{
+    static float x[SMALL_N * SMALL_I], y[SMALL_N];
+    *X = nn_mat_wrap(x, SMALL_N, SMALL_I);
+    *Y = nn_mat_wrap(y, SMALL_N, 1);
+    fill_uniform(X, -1, 1, 21);
+    for (int i = 0; i < SMALL_N; i++)
+        y[i] = (float)(x[i * SMALL_I] + x[i * SMALL_I + 1] > 0);
+}
+
 /* Trains a small classifier for `epochs` with the given options and records each epoch. */
 static nn_model *train_small(nn_train_opts o, rate_log *log)
 {
-    enum { N = 40, I = 3 };
-    static float x[N * I], y[N];
-    nn_mat X = nn_mat_wrap(x, N, I), Y = nn_mat_wrap(y, N, 1);
-    fill_uniform(&X, -1, 1, 21);
-    for (int i = 0; i < N; i++)
-        y[i] = (float)(x[i * I] + x[i * I + 1] > 0);
+    enum { I = SMALL_I };
+    nn_mat X, Y;
+    small_data(&X, &Y);
     nn_layer_spec specs[] = {{.units = 6, .act = NN_ACT_TANH, .dropout = 0.2f},
                              {.units = 2, .act = NN_ACT_SOFTMAX}};
     nn_model *m = make_model(I, specs, 2, 13);
@@ -574,12 +584,8 @@ static void test_checkpoint_resume_is_exact(void **state)
     assert_int_equal(nn_model_load(path, NULL, &resumed), NN_OK);
     unlink(path);
 
-    enum { N = 40, I = 3 };
-    static float x[N * I], y[N];
-    nn_mat X = nn_mat_wrap(x, N, I), Y = nn_mat_wrap(y, N, 1);
-    fill_uniform(&X, -1, 1, 21);
-    for (int i = 0; i < N; i++)
-        y[i] = (float)(x[i * I] + x[i * I + 1] > 0);
+    nn_mat X, Y;
+    small_data(&X, &Y);
     rate_log second = {0};
     o.epochs = 10;
     o.resume = true;
