@@ -268,6 +268,11 @@ static span span_at(const nn_model *m, size_t at, size_t n, float decay)
 
 void nn__optim_apply(nn_model *m, const nn_optim_opts *opts, float lr)
 {
+    if (opts->kind == NN_OPT_SGD && opts->momentum == 0.0f && opts->weight_decay == 0.0f &&
+        opts->clip_norm == 0.0f) {
+        plain_sgd(m->params, m->grads, m->n_params, lr); /* the same arithmetic, one loop */
+        return;
+    }
     nn_optim_opts o = with_defaults(opts);
     double t = (double)m->optim_steps + 1.0;
     double bc1 = 1.0 - pow(o.beta1, t), bc2 = 1.0 - pow(o.beta2, t); /* Adam's bias corrections */
@@ -280,10 +285,6 @@ void nn__optim_apply(nn_model *m, const nn_optim_opts *opts, float lr)
         .step_size = (float)(lr / bc1), .bc2_sqrt = (float)sqrt(bc2),
         .alpha = o.alpha, .one_minus_alpha = (float)(1.0 - o.alpha), .eps = o.eps,
     };
-    if (o.kind == NN_OPT_SGD && o.momentum == 0.0f && o.weight_decay == 0.0f && c.clip == 1.0f) {
-        plain_sgd(m->params, m->grads, m->n_params, lr); /* the same arithmetic, one loop */
-        return;
-    }
     /* Each layer's W, then the rest of its parameters (b, PReLU's slopes) up to the next
      * layer's W: one pass over the buffers, W decayed, the rest only with decay_biases. */
     for (int l = 0; l < m->n_layers; l++) {
