@@ -55,10 +55,10 @@ extern "C" {
 
 /* ---------------------------------------------------------------- version */
 
-#define NN_VERSION_MAJOR 0
-#define NN_VERSION_MINOR 1
-#define NN_VERSION_PATCH 0
-#define NN_VERSION_STRING "0.1.0"
+#define NN_VERSION_MAJOR 0          /**< incompatible API changes (docs/STABILITY.md) */
+#define NN_VERSION_MINOR 1          /**< additions */
+#define NN_VERSION_PATCH 0          /**< fixes */
+#define NN_VERSION_STRING "0.1.0"   /**< "MAJOR.MINOR.PATCH" */
 
 /** The version the library was built as, "MAJOR.MINOR.PATCH" (compare with NN_VERSION_STRING). */
 const char *nn_version(void);
@@ -80,6 +80,7 @@ const char *nn_version(void);
     X(NN_ERR_STATE, 10, "backward needs a forward pass on this model first")     \
     X(NN_ERR_NOT_FOUND, 11, "no such entry")
 
+/** What a call did: NN_OK (0) or the reason it did nothing. */
 typedef enum nn_status {
 #define NN_STATUS_ENUM_(name, code, msg) name = code,
     NN_STATUS_LIST(NN_STATUS_ENUM_)
@@ -94,7 +95,7 @@ const char *nn_status_message(nn_status status);
 /** Seeded generator (xoshiro128**) with explicit state: same seed, same numbers on every
  * platform. Copy the struct to fork a stream. */
 typedef struct nn_rng {
-    uint32_t s[4];
+    uint32_t s[4]; /**< the generator's state: never all zero once seeded */
 } nn_rng;
 
 /** Seeds the generator; every 64-bit seed (0 included) gives a distinct, valid stream. */
@@ -111,8 +112,8 @@ float nn_rng_normal(nn_rng *rng);
 /** A row-major matrix: element (r, c) is data[r * cols + c]. It either owns its data
  * (nn_mat_alloc / nn_mat_free) or wraps memory the caller owns (nn_mat_wrap). */
 typedef struct nn_mat {
-    int rows;
-    int cols;
+    int rows;    /**< > 0 for every operation */
+    int cols;    /**< > 0 for every operation */
     float *data; /**< (rows, cols) */
 } nn_mat;
 
@@ -179,6 +180,7 @@ nn_status nn_loss_eval(nn_loss loss, const nn_mat *Out, const nn_mat *Y, float *
 
 /* --------------------------------------------------------- initialisation */
 
+/** How a dense layer's W is drawn (b always starts at 0). */
 typedef enum nn_init {
     NN_INIT_AUTO = 0,           /**< He normal before ReLU / leaky ReLU, Xavier uniform otherwise */
     NN_INIT_XAVIER_UNIFORM = 1, /**< U(-r, r), r = sqrt(6 / (fan_in + fan_out)) */
@@ -212,6 +214,7 @@ typedef struct nn_layer_spec {
  * (ptr NULL: a new block), or NULL on failure, leaving ptr untouched. */
 typedef void *(*nn_alloc_fn)(void *user, void *ptr, size_t osize, size_t nsize);
 
+/** How to build a model; NULL or zeroed: seed 0, the C library's allocator, one thread. */
 typedef struct nn_model_opts {
     uint64_t seed;      /**< initial weights depend on this alone */
     nn_alloc_fn alloc;  /**< NULL: the C library's realloc/free */
@@ -225,6 +228,7 @@ typedef struct nn_model_opts {
                              one thread's: the tolerance is zero. */
 } nn_model_opts;
 
+/** A network: its layers, parameters, gradients and workspace (opaque; see nn_model_create). */
 typedef struct nn_model nn_model;
 
 /** Builds a network of n_layers dense layers on n_in inputs, weights drawn per spec.
@@ -234,21 +238,28 @@ nn_status nn_model_create(int n_in, const nn_layer_spec *layers, int n_layers,
 /** Frees the model and everything it holds; NULL is fine. */
 void nn_model_destroy(nn_model *model);
 
-/** Widths and counts: the inputs, the outputs (last layer's units), the layers. */
+/** The number of inputs (0 for NULL). */
 int nn_model_inputs(const nn_model *model);
+/** The number of outputs, the last layer's units (0 for NULL). */
 int nn_model_outputs(const nn_model *model);
+/** The number of layers (0 for NULL). */
 int nn_model_layers(const nn_model *model);
 
 /** Views into one layer's parameters and gradients; writes through them change the model. */
 typedef struct nn_layer_view {
-    int n_in, n_out;
-    nn_act act;
+    int n_in;        /**< I, the layer's inputs */
+    int n_out;       /**< O, its units */
+    nn_act act;      /**< its activation */
     float act_param; /**< resolved: 0.01 if the spec left the leaky slope 0 */
-    float dropout;
-    nn_mat W, dW;    /**< (O, I) */
-    nn_mat b, db;    /**< (1, O) */
-    nn_mat s, ds;    /**< PReLU's learned slopes (1, 1) or (1, O); 0 × 0 with NULL data otherwise */
+    float dropout;   /**< its dropout probability while training */
+    nn_mat W;        /**< (O, I) the weights */
+    nn_mat dW;       /**< (O, I) their gradient */
+    nn_mat b;        /**< (1, O) the biases */
+    nn_mat db;       /**< (1, O) their gradient */
+    nn_mat s;        /**< PReLU's learned slopes (1, 1) or (1, O); 0 × 0 with NULL data otherwise */
+    nn_mat ds;       /**< their gradient */
 } nn_layer_view;
+/** Fills *view with layer `layer` (0-based) of the model; NN_ERR_INVALID_ARG if out of range. */
 nn_status nn_model_layer(nn_model *model, int layer, nn_layer_view *view);
 
 /** The flat buffers every layer points into: params = W0, b0, W1, b1, ... each row-major
@@ -303,7 +314,7 @@ typedef enum nn_optimizer {
  * does not use must stay 0 (NN_ERR_INVALID_ARG otherwise): a momentum given to Adam is more
  * likely a mistake than a wish. */
 typedef struct nn_optim_opts {
-    nn_optimizer kind;
+    nn_optimizer kind;  /**< which update rule */
     float momentum;     /**< μ, SGD and RMSprop (finite, >= 0); 0: none */
     float dampening;    /**< SGD momentum's dampening, in [0, 1]; 0: none */
     bool nesterov;      /**< SGD: Nesterov momentum (needs momentum > 0 and dampening 0) */
@@ -347,8 +358,9 @@ typedef enum nn_schedule_kind {
     NN_SCHED_COSINE = 3,      /**< min_lr + (lr − min_lr)(1 + cos(π e / period_epochs)) / 2 (CosineAnnealingLR) */
 } nn_schedule_kind;
 
+/** A learning-rate schedule; zeroed: the constant rate. */
 typedef struct nn_schedule {
-    nn_schedule_kind kind;
+    nn_schedule_kind kind; /**< which curve */
     int step_epochs;     /**< STEP: epochs between decays (0 → 10) */
     float gamma;         /**< STEP, EXPONENTIAL: the decay factor (0 → 0.1 for STEP, 0.95 for EXPONENTIAL) */
     int period_epochs;   /**< COSINE: epochs from lr down to min_lr (0 → the run's epochs) */
@@ -356,6 +368,7 @@ typedef struct nn_schedule {
     int warmup_epochs;   /**< any kind: epoch e < warmup_epochs uses (e + 1)/(warmup_epochs + 1) of the rate */
 } nn_schedule;
 
+/** What the epoch callback is told after every epoch. */
 typedef struct nn_epoch_info {
     int epoch;       /**< 1-based, counted from the start of the run (a resumed run goes on counting) */
     int epochs;      /**< how many were asked for */
@@ -370,6 +383,7 @@ typedef struct nn_epoch_info {
 /** Called after every epoch; return non-zero to stop training (nn_train then returns NN_OK). */
 typedef int (*nn_epoch_fn)(void *user, const nn_epoch_info *info);
 
+/** How nn_train trains; start from nn_train_defaults() and change fields. */
 typedef struct nn_train_opts {
     int epochs;           /**< passes over the data (>= 0); with resume, the total the run reaches */
     int batch_size;       /**< samples per step (> 0); a last, smaller batch is used, not dropped */
@@ -382,7 +396,7 @@ typedef struct nn_train_opts {
     nn_optim_opts optim;  /**< the optimizer; zeroed: plain SGD */
     nn_schedule schedule; /**< the learning rate over the epochs; zeroed: constant */
     const nn_mat *X_val;  /**< a validation set, evaluated after every epoch (both or neither) */
-    const nn_mat *Y_val;
+    const nn_mat *Y_val;  /**< its targets, shaped as Y */
     float val_split;      /**< without X_val: hold out this fraction of X, Y (in [0, 1), rows drawn with shuffle_seed) */
     int patience;         /**< > 0: early stopping — stop after this many epochs without a lower
                                validation loss; the model ends with the weights of its best epoch */
@@ -466,8 +480,10 @@ nn_status nn_one_hot(const nn_mat *labels /* (N, 1) */, nn_mat *out /* (N, K) */
 
 /** The two parts of a split: views into the matrices that were split (nothing to free). */
 typedef struct nn_split {
-    nn_mat X_train, Y_train; /**< the first N - V rows */
-    nn_mat X_val, Y_val;     /**< the last V = round(val_fraction·N) rows */
+    nn_mat X_train; /**< the first N - V rows of X */
+    nn_mat Y_train; /**< and of Y */
+    nn_mat X_val;   /**< the last V = round(val_fraction·N) rows of X */
+    nn_mat Y_val;   /**< and of Y */
 } nn_split;
 
 /** Shuffles the rows of X (N, C) and Y (N, D) in place with one permutation drawn from seed
@@ -507,25 +523,25 @@ nn_status nn_regression_metrics(const nn_mat *Out, const nn_mat *Y, double *mse,
  * metadata; loading it gives a model with bit-identical outputs. Gradients, the workspace
  * and the initial seed are not saved. */
 
-/* Writes the model to path atomically: a temporary file beside it is written, flushed to the
+/** Writes the model to path atomically: a temporary file beside it is written, flushed to the
  * disk and then renamed over path, so a crash or a full disk never leaves a damaged file
  * where the old one was. NN_ERR_IO if any step fails (the temporary file is removed). */
 nn_status nn_model_save(const nn_model *model, const char *path);
-/* A checkpoint: the model file plus the state of its training run — epochs done, the run's
+/** A checkpoint: the model file plus the state of its training run — epochs done, the run's
  * random stream, the optimizer's state — so that after nn_model_load, nn_train with resume
  * set goes on exactly as if it had never stopped. Written atomically, as nn_model_save. */
 nn_status nn_checkpoint_save(const nn_model *model, const char *path);
-/* Reads a model file. opts (may be NULL) gives the allocator; its seed is unused. Every
+/** Reads a model file. opts (may be NULL) gives the allocator; its seed is unused. Every
  * malformed file — truncated, corrupted (CRC), wrong magic, inconsistent sizes, NaN
  * parameters — is NN_ERR_FORMAT, a file of a later format NN_ERR_VERSION, an unreadable one
  * NN_ERR_IO; nothing is allocated beyond the file's own size before it is validated. */
 nn_status nn_model_load(const char *path, const nn_model_opts *opts, nn_model **out);
 
-/* Attaches size bytes of value under key (1 .. 255 bytes), replacing any previous value; they
+/** Attaches size bytes of value under key (1 .. 255 bytes), replacing any previous value; they
  * are saved with the model (e.g. input scaling statistics, class names). value NULL (size 0)
  * removes the entry (NN_ERR_NOT_FOUND if there was none). */
 nn_status nn_model_set_meta(nn_model *model, const char *key, const void *value, size_t size);
-/* Finds key's value: *value points into the model, aligned for any type the allocator aligns
+/** Finds key's value: *value points into the model, aligned for any type the allocator aligns
  * for (up to 16 bytes), valid until the entry changes or the model is destroyed.
  * NN_ERR_NOT_FOUND if there is no such key. */
 nn_status nn_model_meta(const nn_model *model, const char *key, const void **value,
