@@ -553,9 +553,10 @@ nn_status nn_model_meta(const nn_model *model, const char *key, const void **val
  * OpenVINO, TensorRT and onnxruntime-web run. Its input "input" is (B, n_in) float with a
  * free batch dimension named "batch", its output "output" is (B, n_out). Each layer is a Gemm
  * (transB = 1) of its initializers "layer0.weight" (O, I) and "layer0.bias" (O) (then layer1,
- * ...), followed by Sigmoid, Tanh, Relu, LeakyRelu (alpha = the slope), Elu (alpha) or
- * Softmax (axis = 1); a linear layer is the Gemm alone. GELU has no operator before opset 20,
- * so a model with a GELU layer is not exported (NN_ERR_INVALID_ARG), nor yet one with PReLU. Written atomically, as nn_model_save: a temporary file
+ * ...), followed by Sigmoid, Tanh, Relu, LeakyRelu (alpha = the slope), Elu (alpha), PRelu
+ * (its learned slopes as the initializer "layer0.slope", shape (1) or (O)) or Softmax
+ * (axis = 1); a linear layer is the Gemm alone. GELU has no operator before opset 20, so a
+ * model with a GELU layer is not exported (NN_ERR_INVALID_ARG). Written atomically, as nn_model_save: a temporary file
  * beside path, flushed to the disk, then renamed over path, which so holds the old file or
  * the new one, never a part. NN_ERR_IO if any step fails (the temporary file is removed),
  * NN_ERR_NOMEM if the temporary file's name cannot be allocated (with the model's allocator),

@@ -273,9 +273,10 @@ static const char *act_op(const nn__layer *L, onnx_attr *attr)
     case NN_ACT_ELU:
         *attr = (onnx_attr){.name = "alpha", .type = ONNX_ATTR_FLOAT, .f = L->act_param};
         return "Elu";
-    case NN_ACT_GELU: /* Gelu is an operator only from opset 20: not exportable yet */
-    case NN_ACT_PRELU: /* PRelu needs its slopes as an initializer: not exported yet */
+    case NN_ACT_PRELU: /* its slopes are a second input, "layer<l>.slope" */
     case NN_ACT_PRELU_UNITS:
+        return "PRelu";
+    case NN_ACT_GELU: /* Gelu is an operator only from opset 20: not exportable yet */
         return NULL;
     }
     return NULL;
@@ -300,8 +301,10 @@ static void layer_nodes(pb *w, const nn_model *m, int l)
     value_name(gemm.output, l, "z");
     pb_message(w, 1, node_msg, &gemm);
     snprintf(act.name, ONNX_NAME, "layer%d/%s", l, act.op);
-    act.n_inputs = 1;
+    act.n_inputs = L->n_slopes ? 2 : 1;
     memcpy(act.inputs[0], gemm.output, ONNX_NAME);
+    if (L->n_slopes) /* (1) or (O): broadcast along the rows, as PRelu allows */
+        value_name(act.inputs[1], l, "slope");
     layer_output(act.output, m, l);
     pb_message(w, 1, node_msg, &act);
 }
@@ -320,6 +323,11 @@ static void graph_msg(pb *w, const void *msg) /* GraphProto */
         value_name(b.name, l, "bias");
         pb_message(w, 5, tensor_msg, &W);
         pb_message(w, 5, tensor_msg, &b);
+        if (L->n_slopes) {
+            onnx_tensor s = {.n_dims = 1, .dims = {L->n_slopes}, .data = L->s};
+            value_name(s.name, l, "slope");
+            pb_message(w, 5, tensor_msg, &s);
+        }
     }
     onnx_value in = {"input", m->n_in}, out = {"output", nn__out_layer(m)->n_out};
     pb_message(w, 11, value_info_msg, &in);
@@ -361,8 +369,8 @@ nn_status nn_model_export_onnx(const nn_model *m, const char *path)
     if (!m || !path || !*path)
         return NN_ERR_INVALID_ARG;
     for (int l = 0; l < m->n_layers; l++)
-        if (m->layers[l].act == NN_ACT_GELU || m->layers[l].n_slopes)
-            return NN_ERR_INVALID_ARG; /* GELU: no operator in opset 13; PReLU: not yet */
+        if (m->layers[l].act == NN_ACT_GELU)
+            return NN_ERR_INVALID_ARG; /* no GELU operator in opset 13 (see act_op) */
     pb count = {0};
     model_msg(&count, m);
     if (count.size > ONNX_MAX_BYTES)

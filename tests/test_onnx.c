@@ -403,7 +403,12 @@ static double *interpret(const onnx_model *m, const float *X, int B, int I, int 
                     yr[j] = 1.0 / (1.0 + exp(-z));
                 else if (!strcmp(nd->op, "Tanh"))
                     yr[j] = tanh(z);
-                else if (!strcmp(nd->op, "Softmax"))
+                else if (!strcmp(nd->op, "Elu"))
+                    yr[j] = z > 0.0 ? z : nd->attr_f * expm1(z);
+                else if (!strcmp(nd->op, "PRelu")) {
+                    const onnx_tensor *slope = find_init(m, nd->in[1]);
+                    yr[j] = z > 0.0 ? z : slope->data[slope->n > 1 ? j : 0] * z;
+                } else if (!strcmp(nd->op, "Softmax"))
                     max = z > max ? z : max;
                 else
                     fail_msg("unexpected operator %s", nd->op);
@@ -607,6 +612,56 @@ static void test_matches_predict(void **state)
     }
 }
 
+/* PReLU (learned slopes, shared or per unit) and ELU: exported as PRelu with its slope
+ * initializer and Elu, and the graph computes what nn_predict does. */
+static void test_prelu_elu(void **state)
+{
+    (void)state;
+    enum { B = 9, I = 3, O = 2 };
+    const nn_layer_spec layers[] = {{.units = 6, .act = NN_ACT_PRELU_UNITS},
+                                    {.units = 5, .act = NN_ACT_ELU, .act_param = 0.7f},
+                                    {.units = 4, .act = NN_ACT_PRELU},
+                                    {.units = O, .act = NN_ACT_LINEAR}};
+    const model_case c = {"prelu-elu", I, 4, layers, "Gemm PRelu Gemm Elu Gemm PRelu Gemm"};
+    nn_model *model = make_model(&c, 31);
+    for (int l = 0; l < 3; l += 2) { /* slopes that differ from each other and from 0.25 */
+        nn_layer_view v;
+        assert_int_equal(nn_model_layer(model, l, &v), NN_OK);
+        for (int k = 0; k < v.s.cols; k++)
+            v.s.data[k] = 0.05f * (float)(k + 1) + 0.1f * (float)l;
+    }
+    float x[B * I], p[B * O];
+    nn_mat X = nn_mat_wrap(x, B, I), P = nn_mat_wrap(p, B, O);
+    fill_uniform(&X, -3.0f, 3.0f, 8);
+    assert_int_equal(nn_predict(model, &X, &P), NN_OK);
+    assert_int_equal(nn_model_export_onnx(model, path), NN_OK);
+    onnx_model m;
+    load(path, &m);
+    char ops[256] = "";
+    for (int i = 0; i < m.n_nodes; i++)
+        snprintf(ops + strlen(ops), sizeof ops - strlen(ops), "%s%s", i ? " " : "", m.nodes[i].op);
+    assert_string_equal(ops, c.ops);
+    const onnx_tensor *s0 = find_init(&m, "layer0.slope"), *s2 = find_init(&m, "layer2.slope");
+    assert_int_equal(s0->n, 6);
+    assert_int_equal(s2->n, 1);
+    int O2;
+    double *y = interpret(&m, x, B, I, &O2);
+    assert_int_equal(O2, O);
+    for (int i = 0; i < B * O; i++)
+        assert_true(fabs(y[i] - p[i]) <= 1e-5 * (1.0 + fabs(y[i])));
+    free(y);
+    free_model(&m);
+    /* GELU has no operator in opset 13: refused, and no file written. */
+    const nn_layer_spec gelu[] = {{.units = 3, .act = NN_ACT_GELU}, {.units = 1}};
+    const model_case g = {"gelu", 2, 2, gelu, ""};
+    nn_model *gm = make_model(&g, 3);
+    assert_int_equal(remove(path), 0);
+    assert_int_equal(nn_model_export_onnx(gm, path), NN_ERR_INVALID_ARG);
+    assert_false(file_exists(path));
+    nn_model_destroy(gm);
+    nn_model_destroy(model);
+}
+
 static void test_bad_args(void **state)
 {
     (void)state;
@@ -701,6 +756,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_structure),
         cmocka_unit_test(test_matches_predict),
+        cmocka_unit_test(test_prelu_elu),
         cmocka_unit_test(test_bad_args),
         cmocka_unit_test(test_unwritable),
         cmocka_unit_test(test_replaces_file),

@@ -10,7 +10,7 @@ import sys
 import onnx
 from onnx import TensorProto, checker, shape_inference
 
-STANDARD_OPS = {"Gemm", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Softmax"}
+STANDARD_OPS = {"Gemm", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Softmax", "Elu", "PRelu"}
 
 
 def shape_of(value):
