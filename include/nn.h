@@ -55,10 +55,15 @@ extern "C" {
 
 /* ---------------------------------------------------------------- version */
 
-#define NN_VERSION_MAJOR 0          /**< incompatible API changes (docs/STABILITY.md) */
-#define NN_VERSION_MINOR 1          /**< additions */
-#define NN_VERSION_PATCH 0          /**< fixes */
-#define NN_VERSION_STRING "0.1.0"   /**< "MAJOR.MINOR.PATCH" */
+/* The define lines stay bare: CMake reads the version from them (CMakeLists.txt). */
+/** Incompatible API changes (docs/STABILITY.md). */
+#define NN_VERSION_MAJOR 0
+/** Additions. */
+#define NN_VERSION_MINOR 1
+/** Fixes. */
+#define NN_VERSION_PATCH 0
+/** "MAJOR.MINOR.PATCH", what nn_version() returns. */
+#define NN_VERSION_STRING "0.1.0"
 
 /** The version the library was built as, "MAJOR.MINOR.PATCH" (compare with NN_VERSION_STRING). */
 const char *nn_version(void);
