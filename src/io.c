@@ -1,17 +1,13 @@
 /* Model files (docs/FORMAT.md) and the metadata saved with them.
- * Writing is atomic: a temporary file in the same directory, flushed to disk, then renamed.
+ * Writing is atomic (file.c): a temporary file in the same directory, flushed, renamed.
  * Reading trusts nothing: every length is checked against the bytes really there before it
  * is used, every section's CRC is verified, and a failure frees all it took. */
-#define _POSIX_C_SOURCE 200809L /* open, fsync, getpid */
-#include <errno.h>
-#include <fcntl.h>
+#define _POSIX_C_SOURCE 200809L /* fstat, fileno */
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "data_internal.h" /* nn__crc32 */
 #include "nn_internal.h"
@@ -250,48 +246,18 @@ static void write_model(writer *w, const nn_model *m, bool checkpoint)
     end_section(w);
 }
 
-/* Creates a new file next to path, named path.tmp-PID-XXXXXXXX; O_EXCL never reuses one. */
-static int create_temp(const char *path, char *tmp, size_t tmp_size)
-{
-    nn_rng rng;
-    nn_rng_seed(&rng, (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL) ^ (uintptr_t)tmp);
-    for (int attempt = 0; attempt < 100; attempt++) {
-        int n = snprintf(tmp, tmp_size, "%s.tmp-%ld-%08x", path, (long)getpid(),
-                         (unsigned)nn_rng_next(&rng));
-        if (n < 0 || (size_t)n >= tmp_size)
-            return -1;
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666); /* the umask applies */
-        if (fd >= 0 || errno != EEXIST)
-            return fd;
-    }
-    return -1;
-}
-
 static nn_status save(const nn_model *m, const char *path, bool checkpoint)
 {
     if (!m || !path || !*path)
         return NN_ERR_INVALID_ARG;
-    char tmp[4096 + 32];
+    char tmp[4096 + NN__TEMP_SUFFIX_MAX]; /* no allocation: saving cannot run out of memory */
     if (strlen(path) > 4096)
         return NN_ERR_INVALID_ARG;
-    int fd = create_temp(path, tmp, sizeof tmp);
-    if (fd < 0)
+    writer w = {.f = nn__temp_open(path, tmp, sizeof tmp), .ok = true};
+    if (!w.f)
         return NN_ERR_IO;
-    writer w = {.f = fdopen(fd, "wb"), .ok = true};
-    if (!w.f) {
-        close(fd);
-        unlink(tmp);
-        return NN_ERR_IO;
-    }
     write_model(&w, m, checkpoint);
-    /* The data must be on the disk before the rename makes it the model at path. */
-    w.ok = w.ok && fflush(w.f) == 0 && fsync(fd) == 0;
-    w.ok = fclose(w.f) == 0 && w.ok;
-    if (!w.ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return NN_ERR_IO;
-    }
-    return NN_OK;
+    return nn__temp_commit(w.f, tmp, path, w.ok) ? NN_OK : NN_ERR_IO;
 }
 
 nn_status nn_model_save(const nn_model *m, const char *path)

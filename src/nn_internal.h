@@ -4,6 +4,8 @@
 #ifndef NN_INTERNAL_H
 #define NN_INTERNAL_H
 
+#include <stdio.h>
+
 #include "nn.h"
 
 /* ------------------------------------------------------------- GEMM */
@@ -136,6 +138,15 @@ double nn__backward(nn_model *m, const float *X, int B, const float *Y, int ycol
 /* Checks X, Y and the loss against the model: shapes, label values; resolves the loss. */
 nn_status nn__check_data(const nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss loss,
                          nn_loss *resolved);
+/* Atomic file replacement (file.c). nn__temp_open creates a new file beside path, named
+ * "<path>.<k>.tmp" (tmp needs strlen(path) + NN__TEMP_SUFFIX_MAX bytes), never reusing a
+ * name; NULL if it cannot. nn__temp_commit closes it and, if everything was written, flushes
+ * it to the disk and renames it over path; otherwise, or if any step fails, removes it.
+ * True when path now holds the new file. */
+#define NN__TEMP_SUFFIX_MAX sizeof ".99.tmp"
+FILE *nn__temp_open(const char *path, char *tmp, size_t tmp_size);
+bool nn__temp_commit(FILE *f, const char *tmp, const char *path, bool written);
+
 /* Frees every metadata entry (model destruction). */
 void nn__meta_free_all(nn_model *m);
 /* nn_model_load on the bytes of a model file in memory (the fuzzer calls this). */

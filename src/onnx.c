@@ -11,13 +11,6 @@
  * Field numbers are those of onnx.proto.
  *
  * Shape letters: B batch rows, I a layer's inputs, O its outputs. */
-#if defined(__unix__) || defined(__APPLE__)
-#define _POSIX_C_SOURCE 200809L /* fileno, fsync */
-#include <unistd.h>
-#define NN_ONNX_FSYNC(f) (fsync(fileno(f)) == 0)
-#else
-#define NN_ONNX_FSYNC(f) true
-#endif
 #include <stdio.h>
 #include <string.h>
 
@@ -30,8 +23,7 @@ enum { ONNX_FLOAT = 1 };                            /* TensorProto.DataType */
 enum { ONNX_ATTR_FLOAT = 1, ONNX_ATTR_INT = 2 };    /* AttributeProto.AttributeType */
 /* protobuf's own limit on a message: larger models would need ONNX's external data files. */
 #define ONNX_MAX_BYTES ((size_t)2147483647)
-/* Temporary files tried beside the destination: "<path>.<k>.tmp", k < ONNX_TMP_TRIES. */
-enum { ONNX_TMP_TRIES = 16, ONNX_NAME = 48 };
+enum { ONNX_NAME = 48 }; /* the longest value name, "layer<l>.weight" and the like */
 
 /* ------------------------------------------------------- protobuf writer */
 
@@ -351,19 +343,6 @@ static void model_msg(pb *w, const void *msg) /* ModelProto */
 
 /* ----------------------------------------------------------- the file */
 
-/* Creates a new temporary file beside path, its name left in tmp (tmp_size bytes). A name
- * already taken (another writer's, or left by a crash) is skipped, never overwritten. */
-static FILE *open_temp(const char *path, char *tmp, size_t tmp_size)
-{
-    for (int k = 0; k < ONNX_TMP_TRIES; k++) {
-        snprintf(tmp, tmp_size, "%s.%d.tmp", path, k);
-        FILE *f = fopen(tmp, "wbx");
-        if (f)
-            return f;
-    }
-    return NULL;
-}
-
 nn_status nn_model_export_onnx(const nn_model *m, const char *path)
 {
     if (!m || !path || !*path)
@@ -376,24 +355,17 @@ nn_status nn_model_export_onnx(const nn_model *m, const char *path)
     if (count.size > ONNX_MAX_BYTES)
         return NN_ERR_INVALID_ARG;
 
-    size_t tmp_size = strlen(path) + sizeof ".99.tmp";
+    size_t tmp_size = strlen(path) + NN__TEMP_SUFFIX_MAX;
     char *tmp = m->alloc(m->alloc_user, NULL, 0, tmp_size);
     if (!tmp)
         return NN_ERR_NOMEM;
     nn_status s = NN_ERR_IO;
-    FILE *f = open_temp(path, tmp, tmp_size);
-    if (f) {
-        /* Written whole to the temporary file and on the disk before the rename makes it
-         * path: readers, and path after a crash, hold the old file or the new one. */
+    FILE *f = nn__temp_open(path, tmp, tmp_size);
+    if (f) { /* written whole to a temporary file, then renamed over path (file.c) */
         pb w = {.f = f};
         model_msg(&w, m);
-        bool ok = !w.failed && w.size == count.size && fflush(f) == 0 && !ferror(f) &&
-                  NN_ONNX_FSYNC(f);
-        ok = fclose(f) == 0 && ok;
-        if (ok && rename(tmp, path) == 0)
+        if (nn__temp_commit(f, tmp, path, !w.failed && w.size == count.size))
             s = NN_OK;
-        else
-            remove(tmp);
     }
     m->alloc(m->alloc_user, tmp, tmp_size, 0);
     return s;
