@@ -8,10 +8,8 @@
 set -euo pipefail
 epochs=${1:-5}
 peers=${NN_PEERS:-../shared/bench}
-echo "== libnn: GEMM"
-./build/bench/bench_gemm
-echo "== libnn: inference, XOR, W-fmnist (1 and 2 threads)"
-./build/bench/bench_train "$epochs"
+echo "== libnn: W-fmnist (1 and 2 threads), peak RSS, GEMM, inference, XOR"
+./build/bench/nn_bench --epochs "$epochs"
 if [ -f "$peers/fmnist_numpy.py" ] && /usr/bin/python3 -c "import numpy" 2>/dev/null; then
   echo "== numpy + OpenBLAS, one thread"
   (cd "$peers" && env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 \
