@@ -2,6 +2,7 @@
  * Shape letters: B rows (samples), O columns (units). */
 #include <math.h>
 
+#include "act_inline.h"
 #include "nn_internal.h"
 
 bool nn__act_valid(nn_act act)
@@ -25,15 +26,6 @@ float nn__act_param(nn_act act, float param)
     return param;
 }
 
-/* 1/(1+e^-z) written so that e^x is only taken of x <= 0: no overflow for any z. */
-float nn__sigmoid(float z)
-{
-    if (z >= 0.0f)
-        return 1.0f / (1.0f + expf(-z));
-    float e = expf(z);
-    return e / (1.0f + e);
-}
-
 /* a = softmax(z) for one row; subtracting the max first keeps every e^x in (0, 1]. */
 static void softmax_row(int O, const float *z, float *a)
 {
@@ -42,7 +34,7 @@ static void softmax_row(int O, const float *z, float *a)
         max = z[j] > max ? z[j] : max;
     float sum = 0.0f;
     for (int j = 0; j < O; j++) {
-        a[j] = expf(z[j] - max);
+        a[j] = nn__exp(z[j] - max);
         sum += a[j];
     }
     float inv = 1.0f / sum;
@@ -50,44 +42,30 @@ static void softmax_row(int O, const float *z, float *a)
         a[j] *= inv;
 }
 
+/* Each case loops with its activation constant, so nn__act_one's switch folds away. */
+#define EACH(kind, expr)                                                                   \
+    case kind:                                                                             \
+        for (size_t i = 0; i < n; i++)                                                     \
+            expr;                                                                          \
+        break
+
 void nn__act_forward(nn_act act, float param, int B, int O, const float *Z /* (B, O) */,
                      float *A /* (B, O), may be Z */)
 {
     size_t n = (size_t)B * O;
     switch (act) {
-    case NN_ACT_LINEAR:
-        for (size_t i = 0; i < n; i++)
-            A[i] = Z[i];
-        break;
-    case NN_ACT_SIGMOID:
-        for (size_t i = 0; i < n; i++)
-            A[i] = nn__sigmoid(Z[i]);
-        break;
-    case NN_ACT_TANH:
-        for (size_t i = 0; i < n; i++)
-            A[i] = tanhf(Z[i]);
-        break;
-    case NN_ACT_RELU:
-        for (size_t i = 0; i < n; i++)
-            A[i] = Z[i] > 0.0f ? Z[i] : 0.0f;
-        break;
-    case NN_ACT_LEAKY_RELU:
-    case NN_ACT_PRELU: /* on its own (outside a model) PReLU is leaky ReLU with slope param */
-    case NN_ACT_PRELU_UNITS:
-        for (size_t i = 0; i < n; i++)
-            A[i] = Z[i] > 0.0f ? Z[i] : param * Z[i];
-        break;
+        EACH(NN_ACT_LINEAR, A[i] = Z[i]);
+        EACH(NN_ACT_SIGMOID, A[i] = nn__act_one(NN_ACT_SIGMOID, param, Z[i]));
+        EACH(NN_ACT_TANH, A[i] = nn__act_one(NN_ACT_TANH, param, Z[i]));
+        EACH(NN_ACT_RELU, A[i] = nn__act_one(NN_ACT_RELU, param, Z[i]));
+        EACH(NN_ACT_LEAKY_RELU, A[i] = nn__act_one(NN_ACT_LEAKY_RELU, param, Z[i]));
+        EACH(NN_ACT_PRELU, A[i] = nn__act_one(NN_ACT_PRELU, param, Z[i]));
+        EACH(NN_ACT_PRELU_UNITS, A[i] = nn__act_one(NN_ACT_PRELU_UNITS, param, Z[i]));
+        EACH(NN_ACT_ELU, A[i] = nn__act_one(NN_ACT_ELU, param, Z[i]));
+        EACH(NN_ACT_GELU, A[i] = nn__act_one(NN_ACT_GELU, param, Z[i]));
     case NN_ACT_SOFTMAX:
         for (int r = 0; r < B; r++)
             softmax_row(O, Z + (size_t)r * O, A + (size_t)r * O);
-        break;
-    case NN_ACT_ELU:
-        for (size_t i = 0; i < n; i++)
-            A[i] = Z[i] > 0.0f ? Z[i] : param * expm1f(Z[i]);
-        break;
-    case NN_ACT_GELU: /* the exact form, as PyTorch's default GELU */
-        for (size_t i = 0; i < n; i++)
-            A[i] = 0.5f * Z[i] * (1.0f + erff(Z[i] * 0.70710678f));
         break;
     }
 }
@@ -97,29 +75,17 @@ void nn__act_backward(nn_act act, float param, int B, int O, const float *Z /* (
                       float *dZ /* (B, O), may be dA */)
 {
     size_t n = (size_t)B * O;
+#define GRAD(kind) dZ[i] = nn__act_grad_one(kind, param, Z[i], A[i], dA[i])
     switch (act) {
-    case NN_ACT_LINEAR:
-        for (size_t i = 0; i < n; i++)
-            dZ[i] = dA[i];
-        break;
-    case NN_ACT_SIGMOID:
-        for (size_t i = 0; i < n; i++)
-            dZ[i] = dA[i] * A[i] * (1.0f - A[i]);
-        break;
-    case NN_ACT_TANH:
-        for (size_t i = 0; i < n; i++)
-            dZ[i] = dA[i] * (1.0f - A[i] * A[i]);
-        break;
-    case NN_ACT_RELU:
-        for (size_t i = 0; i < n; i++)
-            dZ[i] = Z[i] > 0.0f ? dA[i] : 0.0f;
-        break;
-    case NN_ACT_LEAKY_RELU:
-    case NN_ACT_PRELU:
-    case NN_ACT_PRELU_UNITS:
-        for (size_t i = 0; i < n; i++)
-            dZ[i] = Z[i] > 0.0f ? dA[i] : param * dA[i];
-        break;
+        EACH(NN_ACT_LINEAR, dZ[i] = dA[i]);
+        EACH(NN_ACT_SIGMOID, GRAD(NN_ACT_SIGMOID));
+        EACH(NN_ACT_TANH, GRAD(NN_ACT_TANH));
+        EACH(NN_ACT_RELU, GRAD(NN_ACT_RELU));
+        EACH(NN_ACT_LEAKY_RELU, GRAD(NN_ACT_LEAKY_RELU));
+        EACH(NN_ACT_PRELU, GRAD(NN_ACT_PRELU));
+        EACH(NN_ACT_PRELU_UNITS, GRAD(NN_ACT_PRELU_UNITS));
+        EACH(NN_ACT_ELU, GRAD(NN_ACT_ELU));
+        EACH(NN_ACT_GELU, GRAD(NN_ACT_GELU));
     case NN_ACT_SOFTMAX:
         /* Jacobian-vector product of softmax: dz_i = a_i (da_i - Σ_j da_j a_j). */
         for (int r = 0; r < B; r++) {
@@ -131,19 +97,10 @@ void nn__act_backward(nn_act act, float param, int B, int O, const float *Z /* (
                 dz[j] = a[j] * (da[j] - dot);
         }
         break;
-    case NN_ACT_ELU: /* for z <= 0, α(e^z - 1) has derivative α·e^z = a + α */
-        for (size_t i = 0; i < n; i++)
-            dZ[i] = Z[i] > 0.0f ? dA[i] : dA[i] * (A[i] + param);
-        break;
-    case NN_ACT_GELU: /* d/dz z·Φ(z) = Φ(z) + z·φ(z) */
-        for (size_t i = 0; i < n; i++) {
-            float z = Z[i], cdf = 0.5f * (1.0f + erff(z * 0.70710678f));
-            float pdf = 0.39894228f * expf(-0.5f * z * z);
-            dZ[i] = dA[i] * (cdf + z * pdf);
-        }
-        break;
     }
+#undef GRAD
 }
+#undef EACH
 
 static bool same_shape(const nn_mat *x, const nn_mat *y)
 {

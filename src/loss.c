@@ -4,6 +4,7 @@
  * Shape letters: B rows (samples), O outputs; Y is (B, O), or (B, 1) class indices for CE. */
 #include <math.h>
 
+#include "act_inline.h"
 #include "nn_internal.h"
 
 bool nn__loss_valid(nn_loss loss)
@@ -104,12 +105,10 @@ double nn__loss(nn_loss loss, int B, int O, const float *Out /* (B, O) */, const
     } else if (loss == NN_LOSS_BCE) {
         float scale = 1.0f / (float)n; /* a mean over all B·O elements */
         for (size_t i = 0; i < n; i++) {
-            float z = Out[i], y = Y[i];
-            /* log(1 + e^-|z|) never overflows; max(z, 0) - z·y completes the identity
-             * -[y log σ(z) + (1-y) log(1-σ(z))]. */
-            total += (z > 0.0f ? z : 0.0f) - z * y + log1pf(expf(-fabsf(z)));
+            float z = Out[i], y = Y[i], dz;
+            total += nn__bce_one(z, y, &dz);
             if (dOut)
-                dOut[i] = (nn__sigmoid(z) - y) * scale;
+                dOut[i] = dz * scale;
             hits += (z > 0.0f) == (y > 0.5f);
         }
         total /= (double)n;

@@ -45,7 +45,6 @@ bool nn__act_valid(nn_act act);
 /* Learned slopes a layer of this activation and width has: 1, O or 0. */
 int nn__act_slopes(nn_act act, int O);
 float nn__act_param(nn_act act, float param); /* the parameter with its default applied */
-float nn__sigmoid(float z);
 void nn__act_forward(nn_act act, float param, int B, int O, const float *Z, float *A);
 void nn__act_backward(nn_act act, float param, int B, int O, const float *Z, const float *A,
                       const float *dA, float *dZ);
