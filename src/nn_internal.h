@@ -134,6 +134,14 @@ typedef enum nn__grad_mode {
  * input of that forward. The loss is resolved and Y checked by the caller. */
 double nn__backward(nn_model *m, const float *X, int B, const float *Y, int ycols,
                     nn_loss loss, nn__grad_mode mode, long *correct);
+/* Training one sample at a time (batch 1) on a path of its own: nn__sample_step_fits says
+ * whether the model may take it (no dropout, no PReLU, every layer's W at most
+ * NN__SAMPLE_MAX_W weights, where plain loops beat the general products). nn__sample_step
+ * is nn__forward of x (I) then nn__backward with NN__GRAD_SET, for a workspace of cap >= 1. */
+#define NN__SAMPLE_MAX_W 1024
+bool nn__sample_step_fits(const nn_model *m);
+double nn__sample_step(nn_model *m, const float *x, const float *y, int ycols, nn_loss loss,
+                       long *correct);
 /* Checks X, Y and the loss against the model: shapes, label values; resolves the loss. */
 nn_status nn__check_data(const nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss loss,
                          nn_loss *resolved);

@@ -103,6 +103,25 @@ static nn_status run_epoch(nn_model *m, const nn_mat *X, const nn_mat *Y, const 
     return NN_OK;
 }
 
+/* run_epoch at batch 1 for a model nn__sample_step fits: the rows are read in place. */
+static nn_status run_epoch_per_sample(nn_model *m, const nn_mat *X, const nn_mat *Y,
+                                      const int *order, int N, const nn_train_opts *o,
+                                      nn_loss loss, float lr, double *loss_sum, long *hits)
+{
+    for (int k = 0; k < N; k++) {
+        const float *x = X->data + (size_t)order[k] * X->cols;
+        const float *y = Y->data + (size_t)order[k] * Y->cols;
+        long hit = 0;
+        double value = nn__sample_step(m, x, y, Y->cols, loss, &hit);
+        if (!isfinite(value) || !grads_finite(m))
+            return NN_ERR_DIVERGED;
+        nn__optim_apply(m, &o->optim, lr);
+        *loss_sum += value;
+        *hits += hit;
+    }
+    return NN_OK;
+}
+
 static nn_status check_opts(const nn_train_opts *o)
 {
     const nn_schedule *s = &o->schedule;
@@ -211,11 +230,12 @@ nn_status nn_train(nn_model *m, const nn_mat *X, const nn_mat *Y, const nn_train
         return s;
     }
     m->batch = 0; /* the workspace is about to hold training batches */
+    bool per_sample = o.batch_size == 1 && nn__sample_step_fits(m);
     double best_val = INFINITY;
     int since_best = 0;
 
     while (m->run_epochs < o.epochs && s == NN_OK) {
-        double t0 = now_seconds(), loss_sum = 0.0;
+        double t0 = o.on_epoch ? now_seconds() : 0.0, loss_sum = 0.0; /* for info.seconds */
         long hits = 0;
         float lr = scheduled_rate(&o, m->run_epochs);
         /* Each epoch shuffles the fixed row list afresh, so the order depends on the random
@@ -223,7 +243,12 @@ nn_status nn_train(nn_model *m, const nn_mat *X, const nn_mat *Y, const nn_train
         memcpy(r.order, r.rows, (size_t)r.n_train * sizeof *r.order);
         if (!o.no_shuffle)
             shuffle(r.order, r.n_train, &m->run_rng);
-        s = run_epoch(m, X, Y, r.order, r.n_train, r.Ybatch, &o, loss, lr, &loss_sum, &hits);
+        if (per_sample)
+            s = run_epoch_per_sample(m, X, Y, r.order, r.n_train, &o, loss, lr, &loss_sum,
+                                     &hits);
+        else
+            s = run_epoch(m, X, Y, r.order, r.n_train, r.Ybatch, &o, loss, lr, &loss_sum,
+                          &hits);
         if (s != NN_OK)
             break;
         m->run_epochs++;
@@ -234,7 +259,7 @@ nn_status nn_train(nn_model *m, const nn_mat *X, const nn_mat *Y, const nn_train
                               .learning_rate = lr, .val_loss = NAN, .val_accuracy = NAN};
         if (X_val)
             s = evaluate_rows(m, X_val, Y_val, loss, &info.val_loss, &info.val_accuracy);
-        info.seconds = now_seconds() - t0;
+        info.seconds = o.on_epoch ? now_seconds() - t0 : 0.0;
         bool stop = s != NN_OK;
         if (r.best) { /* early stopping: remember the best epoch, give up after patience */
             if (info.val_loss < best_val) {

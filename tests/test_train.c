@@ -4,6 +4,7 @@
 #include <math.h>
 #include <unistd.h>
 
+#include "nn_internal.h" /* nn__sample_step_fits */
 #include "test_util.h"
 
 static nn_model *make_model(int n_in, const nn_layer_spec *specs, int n, uint64_t seed)
@@ -189,29 +190,120 @@ static void test_callback_stops_training(void **state)
     nn_model_destroy(m);
 }
 
+/* At batch 1 a small model trains on a path of its own (src/sample.c): it must give what the
+ * general step functions give, sample by sample, up to float rounding (the two paths sum the
+ * products in different orders). Each case covers other activations, losses and optimizers;
+ * a wrong formula on either path shows up as differences of 1e-2 or more. */
+typedef struct sample_case {
+    int n_in, n_layers;
+    nn_layer_spec specs[3];
+    nn_loss loss;
+    int ycols;
+    nn_optim_opts optim;
+} sample_case;
+
+static int sum_epoch_loss(void *user, const nn_epoch_info *info)
+{
+    *(double *)user += info->loss;
+    return 0;
+}
+
+static void test_per_sample_path_matches_steps(void **state)
+{
+    (void)state;
+    enum { N = 12, EPOCHS = 3, MAX_IN = 3, MAX_Y = 3 };
+    const float lr = 0.1f;
+    const sample_case cases[] = {
+        {2, 2, {{.units = 4, .act = NN_ACT_TANH}, {.units = 1, .act = NN_ACT_SIGMOID}},
+         NN_LOSS_BCE, 1, {.kind = NN_OPT_SGD}},
+        {3, 3,
+         {{.units = 6, .act = NN_ACT_GELU}, {.units = 5, .act = NN_ACT_LEAKY_RELU},
+          {.units = 3, .act = NN_ACT_SOFTMAX}},
+         NN_LOSS_CE, 1, {.kind = NN_OPT_SGD, .momentum = 0.9f}},
+        {3, 2, {{.units = 5, .act = NN_ACT_ELU}, {.units = 3, .act = NN_ACT_SOFTMAX}},
+         NN_LOSS_CE, 3, {.kind = NN_OPT_ADAM}}, /* one-hot rows rather than indices */
+        {2, 2, {{.units = 5, .act = NN_ACT_SOFTMAX}, {.units = 2, .act = NN_ACT_SIGMOID}},
+         NN_LOSS_MSE, 2, {.kind = NN_OPT_SGD, .weight_decay = 0.01f}},
+        {3, 2, {{.units = 4, .act = NN_ACT_RELU}, {.units = 2, .act = NN_ACT_SIGMOID}},
+         NN_LOSS_BCE, 2, {.kind = NN_OPT_RMSPROP}},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        const sample_case *k = &cases[c];
+        int O = k->specs[k->n_layers - 1].units;
+        float x[N * MAX_IN], y[N * MAX_Y];
+        nn_mat X = nn_mat_wrap(x, N, k->n_in), Y = nn_mat_wrap(y, N, k->ycols);
+        fill_uniform(&X, -2, 2, 40 + c);
+        for (int i = 0; i < N; i++)
+            for (int j = 0; j < k->ycols; j++) /* a class index, one-hot rows or 0/1 targets */
+                y[i * k->ycols + j] = k->loss == NN_LOSS_CE && k->ycols == 1
+                                          ? (float)(i % O)
+                                      : k->loss == NN_LOSS_CE ? (float)(j == i % O)
+                                                              : (float)((i + j) % 2);
+        nn_model *a = make_model(k->n_in, k->specs, k->n_layers, 3);
+        nn_model *b = make_model(k->n_in, k->specs, k->n_layers, 3);
+        assert_true(nn__sample_step_fits(a)); /* the path under test is taken */
+
+        double train_loss = 0.0, step_loss = 0.0;
+        nn_train_opts o = nn_train_defaults();
+        o.epochs = EPOCHS;
+        o.batch_size = 1;
+        o.learning_rate = lr;
+        o.loss = k->loss;
+        o.optim = k->optim;
+        o.no_shuffle = true;
+        o.on_epoch = sum_epoch_loss;
+        o.user = &train_loss;
+        assert_int_equal(nn_train(a, &X, &Y, &o), NN_OK);
+
+        for (int e = 0; e < EPOCHS; e++)
+            for (int i = 0; i < N; i++) {
+                nn_mat Xi = nn_mat_wrap(x + i * k->n_in, 1, k->n_in);
+                nn_mat Yi = nn_mat_wrap(y + i * k->ycols, 1, k->ycols);
+                float value;
+                assert_int_equal(nn_zero_grad(b), NN_OK);
+                assert_int_equal(nn_forward(b, &Xi, NULL), NN_OK);
+                assert_int_equal(nn_backward(b, &Yi, k->loss, &value), NN_OK);
+                assert_int_equal(nn_optim_step(b, &k->optim, lr), NN_OK);
+                step_loss += value / N;
+            }
+        size_t P;
+        float *pa = params_of(a, &P), *pb = params_of(b, &P);
+        for (size_t i = 0; i < P; i++)
+            if (!(fabsf(pa[i] - pb[i]) <= 1e-5f * fmaxf(1.0f, fabsf(pb[i]))))
+                fail_msg("case %zu, parameter %zu: per-sample %.9g, steps %.9g", c, i, pa[i],
+                         pb[i]);
+        assert_true(fabs(train_loss - step_loss) <= 1e-5 * fmax(1.0, step_loss));
+        nn_model_destroy(a);
+        nn_model_destroy(b);
+    }
+}
+
 /* A learning rate far too large makes the loss overflow: training stops with its own status
- * and the weights are those of the last step whose loss and gradient were finite. */
+ * and the weights are those of the last step whose loss and gradient were finite. At batch 4
+ * and at batch 1 (the per-sample path). */
 static void test_divergence_stops(void **state)
 {
     (void)state;
     float x[] = {1, 2, 3, 4}, y[] = {1e3f, 2e3f, 3e3f, 4e3f};
     nn_mat X = nn_mat_wrap(x, 4, 1), Y = nn_mat_wrap(y, 4, 1);
     nn_layer_spec specs[] = {{.units = 8, .act = NN_ACT_LINEAR}, {.units = 1}};
-    nn_model *m = make_model(1, specs, 2, 1);
-    epoch_log log = {.all_valid = true};
-    nn_train_opts o = nn_train_defaults();
-    o.epochs = 1000;
-    o.batch_size = 4;
-    o.learning_rate = 1.0f;
-    o.on_epoch = log_epoch;
-    o.user = &log;
-    assert_int_equal(nn_train(m, &X, &Y, &o), NN_ERR_DIVERGED);
-    assert_true(log.calls < 1000);
-    size_t P;
-    float *p = params_of(m, &P);
-    for (size_t i = 0; i < P; i++)
-        assert_true(isfinite(p[i]));
-    nn_model_destroy(m);
+    for (int batch = 4; batch >= 1; batch -= 3) {
+        nn_model *m = make_model(1, specs, 2, 1);
+        epoch_log log = {.all_valid = true};
+        nn_train_opts o = nn_train_defaults();
+        o.epochs = 1000;
+        o.batch_size = batch;
+        o.learning_rate = 1.0f;
+        o.on_epoch = log_epoch;
+        o.user = &log;
+        assert_int_equal(nn_train(m, &X, &Y, &o), NN_ERR_DIVERGED);
+        assert_true(log.calls < 1000);
+        size_t P;
+        float *p = params_of(m, &P);
+        for (size_t i = 0; i < P; i++)
+            assert_true(isfinite(p[i]));
+        nn_model_destroy(m);
+    }
 }
 
 /* ------------------------------------------------------ predict, evaluate */
@@ -399,22 +491,22 @@ static void test_steps_do_not_allocate(void **state)
     fill_uniform(&X, -1, 1, 9);
     for (int i = 0; i < N; i++)
         y[i] = (float)(i % 4);
-    long calls[2];
-    for (int k = 0; k < 2; k++) {
+    long calls[4];
+    for (int k = 0; k < 4; k++) { /* 1 epoch, then 20, at batch 32 and at batch 1 */
         counting_alloc c = {0};
         nn_model_opts mo = {.alloc = counting_alloc_fn, .alloc_user = &c};
         nn_model *m = NULL;
         assert_int_equal(nn_model_create(I, specs, 2, &mo, &m), NN_OK);
         long after_create = c.calls;
         nn_train_opts o = nn_train_defaults();
-        o.epochs = k == 0 ? 1 : 20; /* 4 steps, then 80 */
-        o.batch_size = 32;
+        o.epochs = k % 2 == 0 ? 1 : 20;
+        o.batch_size = k < 2 ? 32 : 1; /* batch 1: the per-sample path */
         assert_int_equal(nn_train(m, &X, &Y, &o), NN_OK);
         calls[k] = c.calls - after_create;
 
         nn_mat Xb = nn_mat_wrap(x, 32, I), Yb = nn_mat_wrap(y, 32, 1);
         long before_loop = c.calls;
-        for (int step = 0; step < 10; step++) {
+        for (int step = 0; k < 2 && step < 10; step++) { /* on a workspace of 32 rows */
             assert_int_equal(nn_forward(m, &Xb, NULL), NN_OK);
             assert_int_equal(nn_backward(m, &Yb, NN_LOSS_CE, NULL), NN_OK);
             assert_int_equal(nn_sgd_step(m, 0.01f), NN_OK);
@@ -423,8 +515,9 @@ static void test_steps_do_not_allocate(void **state)
         assert_int_equal(c.calls, before_loop); /* the workspace already holds 32 rows */
         nn_model_destroy(m);
     }
-    assert_true(calls[0] > 0);
+    assert_true(calls[0] > 0 && calls[2] > 0);
     assert_int_equal(calls[0], calls[1]);
+    assert_int_equal(calls[2], calls[3]);
 }
 
 /* ----------------------------------------------- schedules, validation, resume */
@@ -642,6 +735,7 @@ int main(void)
         cmocka_unit_test(test_learns_a_line),
         cmocka_unit_test(test_callback_stops_training),
         cmocka_unit_test(test_divergence_stops),
+        cmocka_unit_test(test_per_sample_path_matches_steps),
     };
     const struct CMUnitTest inference[] = {
         cmocka_unit_test(test_predict_matches_forward),
