@@ -10,7 +10,8 @@
  *   gemm    GFLOP/s = 2·M·N·K / time per call of nn__gemm, one thread: the auto kernel (and
  *           the reference one up to 256³ flops) on squares 64 .. 1024 and on the nine
  *           products of one training step of the MLP at batch 64.
- *   infer   nn_predict of the MLP (softmax output) at batch 1 and 64: µs per call.
+ *   infer   nn_predict of the MLP (softmax output) at batch 1 and 64: µs per call, with 1 ..
+ *           THREADS threads.
  *   xor     W-xor: 2-4-1 network, tanh hidden, sigmoid + BCE, per-sample SGD over the 4 XOR
  *           samples, 1,000,000 updates: updates/s.
  * Usage: nn_bench [--epochs N] [--threads N] [--data DIR] [--all] [--only SECTION]; --all
@@ -355,32 +356,39 @@ static void bench_gemm(bool all)
 
 /* ============================================================== inference */
 
-static void bench_inference(void)
+/* nn_predict at batch 1 and 64, one thread (the issue's figure), then with the model's
+ * threads (1 .. max_threads): at batch 1 two cores each read half of W1, which then fits in
+ * their L2 caches. */
+static void bench_inference(int max_threads)
 {
-    nn_model *model;
-    check(nn_model_create(784, mlp, 3, NULL, &model), "create");
-    int batches[] = {1, 64};
-    for (int k = 0; k < 2; k++) {
-        int B = batches[k], calls = B == 1 ? 20000 : 2000;
-        nn_mat X, P;
-        check(nn_mat_alloc(&X, B, 784), "alloc");
-        check(nn_mat_alloc(&P, B, 10), "alloc");
-        for (size_t i = 0; i < (size_t)B * 784; i++)
-            X.data[i] = (float)(i % 255) / 255.0f;
-        check(nn_predict(model, &X, &P), "predict"); /* warm-up: sizes the workspace */
-        double us[9];
-        for (int r = 0; r < 9; r++) {
-            double t0 = now();
-            for (int c = 0; c < calls; c++)
-                nn_predict(model, &X, &P);
-            us[r] = (now() - t0) / calls * 1e6;
+    for (int threads = 1; threads <= max_threads; threads++) {
+        nn_model_opts mo = {.threads = threads};
+        nn_model *model;
+        check(nn_model_create(784, mlp, 3, &mo, &model), "create");
+        int batches[] = {1, 64};
+        for (int k = 0; k < 2; k++) {
+            int B = batches[k], calls = B == 1 ? 20000 : 2000;
+            nn_mat X, P;
+            check(nn_mat_alloc(&X, B, 784), "alloc");
+            check(nn_mat_alloc(&P, B, 10), "alloc");
+            for (size_t i = 0; i < (size_t)B * 784; i++)
+                X.data[i] = (float)(i % 255) / 255.0f;
+            check(nn_predict(model, &X, &P), "predict"); /* warm-up: sizes the workspace */
+            double us[9];
+            for (int r = 0; r < 9; r++) {
+                double t0 = now();
+                for (int c = 0; c < calls; c++)
+                    nn_predict(model, &X, &P);
+                us[r] = (now() - t0) / calls * 1e6;
+            }
+            printf("infer net=784-256-128-10 batch=%d threads=%d us_per_call=%.2f\n", B,
+                   threads, median(us, 9));
+            fflush(stdout);
+            nn_mat_free(&X);
+            nn_mat_free(&P);
         }
-        printf("infer net=784-256-128-10 batch=%d us_per_call=%.2f\n", B, median(us, 9));
-        fflush(stdout);
-        nn_mat_free(&X);
-        nn_mat_free(&P);
+        nn_model_destroy(model);
     }
-    nn_model_destroy(model);
 }
 
 /* ============================================================== XOR */
@@ -421,7 +429,7 @@ static void usage(FILE *to)
 {
     fprintf(to, "usage: nn_bench [--epochs N] [--threads N] [--data DIR] [--all] [--only S]\n"
                 "  --epochs N   W-fmnist epochs, 1..%d (default 5)\n"
-                "  --threads N  train W-fmnist with 1, 2, .., N threads; N in 1..%d (default 2)\n"
+                "  --threads N  W-fmnist and inference with 1, 2, .., N threads; N in 1..%d (default 2)\n"
                 "  --data DIR   where Fashion-MNIST's .gz files are (default\n"
                 "               /usr/share/datasets/fashion-mnist); synthetic data without them\n"
                 "  --all        GEMM: every kernel this CPU supports, not only auto and ref\n"
@@ -486,7 +494,7 @@ int main(int argc, char **argv)
     if (RUNS("gemm"))
         bench_gemm(all);
     if (RUNS("infer"))
-        bench_inference();
+        bench_inference(max_threads);
     if (RUNS("xor"))
         bench_xor();
 #undef RUNS
