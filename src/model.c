@@ -216,17 +216,20 @@ nn_status nn__reserve(nn_model *m, int B)
 
 /* ------------------------------------------------------ forward, backward */
 
-/* Z = X·Wᵀ + b, A = g(Z). The bias and the activation are applied row by row right after
- * the product, while each row of Z is still in cache. */
-static void dense_forward(nn__pool *pool, nn__layer *L, const float *X /* (B, I) */, int B)
+/* The element-wise passes around the products are split over the pool by rows (or, for db,
+ * by columns), never across the terms of a sum, so every float is computed as on one thread;
+ * nn__pool_for keeps small blocks on the caller. */
+
+/* Rows lo..hi of Z += b, A = g(Z). */
+static void forward_rows(void *ctx, size_t lo, size_t hi)
 {
-    int I = L->n_in, O = L->n_out;
-    nn__gemm_mt(pool, NN__GEMM_AUTO, false, true, B, O, I, 1.0f, X, I, L->W, I, 0.0f, L->Z, O);
-    for (int r = 0; r < B; r++) {
-        float *z = L->Z + (size_t)r * O;
+    const nn__layer *L = ctx;
+    int O = L->n_out;
+    for (size_t r = lo; r < hi; r++) {
+        float *z = L->Z + r * O;
         for (int j = 0; j < O; j++)
             z[j] += L->b[j];
-        float *a = L->A + (size_t)r * O;
+        float *a = L->A + r * O;
         if (L->n_slopes) /* PReLU: slope s_j (one shared, or one per unit) */
             for (int j = 0; j < O; j++)
                 a[j] = z[j] > 0.0f ? z[j] : L->s[L->n_slopes > 1 ? j : 0] * z[j];
@@ -235,13 +238,32 @@ static void dense_forward(nn__pool *pool, nn__layer *L, const float *X /* (B, I)
     }
 }
 
+/* Z = X·Wᵀ + b, A = g(Z). The bias and the activation are applied row by row right after
+ * the product, while each row of Z is still in cache. */
+static void dense_forward(nn__pool *pool, nn__layer *L, const float *X /* (B, I) */, int B)
+{
+    int I = L->n_in, O = L->n_out;
+    nn__gemm_mt(pool, NN__GEMM_AUTO, false, true, B, O, I, 1.0f, X, I, L->W, I, 0.0f, L->Z, O);
+    nn__pool_for(pool, (size_t)B, 1, nn__min_items((size_t)O), forward_rows, L);
+}
+
+/* Rows lo..hi of dZ = g'(Z)·dA (no learned slopes), in place. */
+static void backward_rows(void *ctx, size_t lo, size_t hi)
+{
+    const nn__layer *L = ctx;
+    size_t at = lo * L->n_out;
+    nn__act_backward(L->act, L->act_param, (int)(hi - lo), L->n_out, L->Z + at, L->A + at,
+                     L->dZ + at, L->dZ + at);
+}
+
 /* dZ = g'(Z)·dA, in place in L->dZ; PReLU also gives its slopes' gradient (set or added):
- * ∂L/∂s = Σ over outputs with z <= 0 of z·∂L/∂a. */
-static void act_backward(nn__layer *L, int B, bool accumulate)
+ * ∂L/∂s = Σ over outputs with z <= 0 of z·∂L/∂a. That sum runs over the rows, so PReLU
+ * stays on one thread. */
+static void act_backward(nn__pool *pool, nn__layer *L, int B, bool accumulate)
 {
     int O = L->n_out;
     if (!L->n_slopes) {
-        nn__act_backward(L->act, L->act_param, B, O, L->Z, L->A, L->dZ, L->dZ);
+        nn__pool_for(pool, (size_t)B, 1, nn__min_items((size_t)O), backward_rows, L);
         return;
     }
     if (!accumulate)
@@ -259,6 +281,27 @@ static void act_backward(nn__layer *L, int B, bool accumulate)
     }
 }
 
+typedef struct bias_job {
+    const nn__layer *L;
+    int B;
+    bool accumulate;
+} bias_job;
+
+/* Columns lo..hi of db (+)= Σ_rows dZ, summed in row order as on one thread. */
+static void bias_columns(void *ctx, size_t lo, size_t hi)
+{
+    const bias_job *j = ctx;
+    int O = j->L->n_out;
+    float *db = j->L->db;
+    if (!j->accumulate)
+        memset(db + lo, 0, (hi - lo) * sizeof *db);
+    for (int r = 0; r < j->B; r++) {
+        const float *dz = j->L->dZ + (size_t)r * O;
+        for (size_t c = lo; c < hi; c++)
+            db[c] += dz[c];
+    }
+}
+
 /* Given dZ = dL/dZ in L->dZ: dW (+)= dZᵀ·X, db (+)= Σ_rows dZ, and dX = dZ·W if dX is
  * wanted (the first layer's input gradient is never needed). */
 static void dense_backward(nn__pool *pool, nn__layer *L, const float *X /* (B, I) */, int B,
@@ -267,13 +310,9 @@ static void dense_backward(nn__pool *pool, nn__layer *L, const float *X /* (B, I
     int I = L->n_in, O = L->n_out;
     nn__gemm_mt(pool, NN__GEMM_AUTO, true, false, O, I, B, 1.0f, L->dZ, O, X, I,
                 accumulate ? 1.0f : 0.0f, L->dW, I);
-    if (!accumulate)
-        memset(L->db, 0, (size_t)O * sizeof(float));
-    for (int r = 0; r < B; r++) {
-        const float *dz = L->dZ + (size_t)r * O;
-        for (int j = 0; j < O; j++)
-            L->db[j] += dz[j];
-    }
+    /* Columns in runs of 16 floats (a cache line's worth): the parts share at most one line. */
+    bias_job bias = {L, B, accumulate};
+    nn__pool_for(pool, (size_t)O, 16, nn__min_items((size_t)B), bias_columns, &bias);
     if (dX)
         nn__gemm_mt(pool, NN__GEMM_AUTO, false, false, B, I, O, 1.0f, L->dZ, O, L->W, I, 0.0f,
                     dX, I);
@@ -320,12 +359,12 @@ double nn__backward(nn_model *m, const float *X, int B, const float *Y, int ycol
     /* CE and BCE are taken from the logits, fused with their activation: dZ = (a - y)/n
      * comes straight out of the loss. MSE is taken on A and chained through g'. */
     bool on_logits = loss != NN_LOSS_MSE;
-    double value = nn__loss(loss, B, out->n_out, on_logits ? out->Z : out->A, Y, ycols,
-                            backprop ? out->dZ : NULL, correct);
+    double value = nn__loss_mt(m->pool, loss, B, out->n_out, on_logits ? out->Z : out->A, Y,
+                               ycols, backprop ? out->dZ : NULL, correct);
     if (!backprop)
         return value;
     if (!on_logits)
-        act_backward(out, B, mode == NN__GRAD_ADD);
+        act_backward(m->pool, out, B, mode == NN__GRAD_ADD);
     for (int l = m->n_layers - 1; l >= 0; l--) {
         nn__layer *L = &m->layers[l], *prev = l > 0 ? &m->layers[l - 1] : NULL;
         dense_backward(m->pool, L, prev ? layer_output(prev, m->dropped) : X, B,
@@ -336,7 +375,7 @@ double nn__backward(nn_model *m, const float *X, int B, const float *Y, int ycol
             nn_rng same = prev->mask_rng;
             dropout_mask(prev, B, prev->dZ, &same);
         }
-        act_backward(prev, B, mode == NN__GRAD_ADD); /* prev->dZ: dL/dA → dL/dZ in place */
+        act_backward(m->pool, prev, B, mode == NN__GRAD_ADD); /* dL/dA → dL/dZ in place */
     }
     return value;
 }

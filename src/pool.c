@@ -1,4 +1,5 @@
-/* A model's worker threads, and the matrix product split across them.
+/* A model's worker threads, and the matrix product and loops of independent items split
+ * across them.
  *
  * Shape letters: M, N, K the dimensions of a product, as in nn_internal.h.
  *
@@ -31,13 +32,15 @@
 
 #include "nn_internal.h"
 
-/* How long a thread spins before it blocks. Longer than the gaps between the products of one
- * forward or backward pass (bias, activation: a few µs), so that those never sleep; about the
- * gap between two training steps (the optimizer step, the next batch's gather), which on a
- * 2-core machine shared with other work measured better than spinning through it: a spinning
- * thread takes CPU time from every other. It never yields while it spins: sched_yield hands
- * the core to any runnable task, even a nice 19 one, for a whole time slice (the worker then
- * took 2% of the parts instead of half). */
+/* How long a thread spins before it blocks. Longer than the gaps between the jobs of a
+ * training step: the element-wise passes (bias and activation, loss, the gradient check, the
+ * optimizer step, the next batch's gather) are jobs of the pool themselves or take a few µs,
+ * so a training run never sleeps (when they all ran on the caller, the ~130 µs between two
+ * steps put the workers to sleep once a step, and every step's first product waited for the
+ * wake-up). A spinning thread takes CPU time from every other, so an idle model must not spin
+ * for long. It never yields while it spins: sched_yield hands the core to any runnable task,
+ * even a nice 19 one, for a whole time slice (the worker then took 2% of the parts instead of
+ * half). */
 static const long SPIN_NS = 100000;
 
 /* A worker's stack holds nn__gemm's packing buffers (224 KiB); some C libraries start threads
@@ -304,6 +307,47 @@ nn_status nn__pool_create(nn_alloc_fn alloc, void *user, int threads, nn__pool *
     }
     *out = p;
     return NN_OK;
+}
+
+/* ------------------------------------------------------------- the split loop */
+
+typedef struct for_job {
+    nn__range_fn *fn;
+    void *ctx;
+    size_t n, unit;
+} for_job;
+
+static void for_part(void *ctx, int part, int parts)
+{
+    const for_job *j = ctx;
+    /* Units q or q + 1 to a part, the first `extra` parts taking one more (no overflow). */
+    size_t units = (j->n + j->unit - 1) / j->unit, q = units / (size_t)parts;
+    size_t extra = units % (size_t)parts, p = (size_t)part;
+    size_t lo = (q * p + (p < extra ? p : extra)) * j->unit;
+    size_t hi = lo + (q + (p < extra)) * j->unit;
+    if (hi > j->n)
+        hi = j->n;
+    if (lo < hi)
+        j->fn(j->ctx, lo, hi);
+}
+
+void nn__pool_for_split(nn__pool *pool, size_t n, size_t unit, size_t min_part,
+                        nn__range_fn *fn, void *ctx)
+{
+    if (unit < 1)
+        unit = 1;
+    size_t parts = (size_t)pool->threads, units = (n + unit - 1) / unit;
+    if (min_part > 0 && n / min_part < parts)
+        parts = n / min_part;
+    if (parts > units)
+        parts = units;
+    if (parts <= 1) {
+        if (n > 0)
+            fn(ctx, 0, n);
+        return;
+    }
+    for_job job = {fn, ctx, n, unit};
+    nn__pool_run(pool, (int)parts, for_part, &job);
 }
 
 /* ------------------------------------------------------------- the split product */

@@ -2,6 +2,7 @@
  * Shape letters: N samples, B batch rows, I model inputs, O model outputs. */
 #define _POSIX_C_SOURCE 199309L /* clock_gettime */
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
@@ -34,11 +35,28 @@ static void shuffle(int *order, int n, nn_rng *rng)
     }
 }
 
-/* Copies rows order[0..B) of src (N, cols) into dst (B, cols). */
-static void gather(float *dst, const float *src, int cols, const int *order, int B)
+typedef struct gather_job {
+    float *dst;
+    const float *src;
+    size_t cols;
+    const int *order;
+} gather_job;
+
+static void gather_rows(void *ctx, size_t lo, size_t hi)
 {
-    for (int r = 0; r < B; r++)
-        memcpy(dst + (size_t)r * cols, src + (size_t)order[r] * cols, (size_t)cols * sizeof *dst);
+    const gather_job *g = ctx;
+    for (size_t r = lo; r < hi; r++)
+        memcpy(g->dst + r * g->cols, g->src + (size_t)g->order[r] * g->cols,
+               g->cols * sizeof *g->dst);
+}
+
+/* Copies rows order[0..B) of src (N, cols) into dst (B, cols). The rows lie anywhere in the
+ * data, far out of cache: the pool's threads wait for their misses side by side. */
+static void gather(nn__pool *pool, float *dst, const float *src, int cols, const int *order,
+                   int B)
+{
+    gather_job g = {dst, src, (size_t)cols, order};
+    nn__pool_for(pool, (size_t)B, 1, nn__min_items((size_t)cols), gather_rows, &g);
 }
 
 /* Units the accuracy counts: samples for CE, elements for BCE, none for MSE. */
@@ -47,17 +65,40 @@ static long hit_units(nn_loss loss, long rows, int O)
     return loss == NN_LOSS_CE ? rows : loss == NN_LOSS_BCE ? rows * O : 0;
 }
 
-/* Whether every gradient is finite. A float is inf or NaN exactly when its exponent bits
- * are all ones; testing the bits (not isfinite) lets the compiler vectorize the loop. */
-static bool grads_finite(const nn_model *m)
+/* Whether any of x[lo..hi) is inf or NaN. A float is exactly when its exponent bits are all
+ * ones; testing the bits (not isfinite) lets the compiler vectorize the loop. */
+static bool any_nonfinite(const float *x, size_t lo, size_t hi)
 {
     uint32_t all_ones = 0;
-    for (size_t i = 0; i < m->n_params; i++) {
+    for (size_t i = lo; i < hi; i++) {
         uint32_t bits;
-        memcpy(&bits, &m->grads[i], sizeof bits);
+        memcpy(&bits, &x[i], sizeof bits);
         all_ones |= (bits & 0x7f800000u) == 0x7f800000u;
     }
-    return all_ones == 0;
+    return all_ones != 0;
+}
+
+typedef struct finite_job {
+    const float *x;
+    atomic_bool bad; /* set by a part that met a non-finite value */
+} finite_job;
+
+static void finite_range(void *ctx, size_t lo, size_t hi)
+{
+    finite_job *j = ctx;
+    if (any_nonfinite(j->x, lo, hi))
+        atomic_store_explicit(&j->bad, true, memory_order_relaxed);
+}
+
+/* Whether every gradient is finite, checked over the model's threads if it has them. */
+static bool grads_finite(const nn_model *m)
+{
+    if (!m->pool) /* one thread, as every batch-1 step: the plain loop, inlined */
+        return !any_nonfinite(m->grads, 0, m->n_params);
+    finite_job j = {.x = m->grads};
+    atomic_init(&j.bad, false);
+    nn__pool_for(m->pool, m->n_params, 16, NN__MIN_PART_FLOATS, finite_range, &j);
+    return !atomic_load_explicit(&j.bad, memory_order_relaxed);
 }
 
 /* The learning rate of epoch e (0-based) under the options' schedule. */
@@ -87,8 +128,8 @@ static nn_status run_epoch(nn_model *m, const nn_mat *X, const nn_mat *Y, const 
 {
     for (int start = 0; start < N; start += o->batch_size) {
         int B = N - start < o->batch_size ? N - start : o->batch_size;
-        gather(m->X, X->data, X->cols, order + start, B);
-        gather(Ybatch, Y->data, Y->cols, order + start, B);
+        gather(m->pool, m->X, X->data, X->cols, order + start, B);
+        gather(m->pool, Ybatch, Y->data, Y->cols, order + start, B);
         nn__forward(m, m->X, B, true);
         long batch_hits = 0;
         /* GRAD_SET: the product writes dW afresh, so no zero_grad pass over all gradients. */
@@ -179,8 +220,8 @@ static nn_status run_begin(nn_model *m, const nn_mat *X, const nn_mat *Y,
         nn_rng split;
         nn_rng_seed(&split, o->shuffle_seed ^ 0x76616c5f73706c74ull); /* "val_splt" */
         shuffle(r->rows, N, &split);
-        gather(val_x, X->data, X->cols, r->rows + r->n_train, r->n_val);
-        gather(val_y, Y->data, Y->cols, r->rows + r->n_train, r->n_val);
+        gather(m->pool, val_x, X->data, X->cols, r->rows + r->n_train, r->n_val);
+        gather(m->pool, val_y, Y->data, Y->cols, r->rows + r->n_train, r->n_val);
         r->X_val = nn_mat_wrap(val_x, r->n_val, X->cols);
         r->Y_val = nn_mat_wrap(val_y, r->n_val, Y->cols);
     }

@@ -5,6 +5,7 @@
  * rows. */
 #define _POSIX_C_SOURCE 200809L /* nanosleep */
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <time.h>
 
@@ -204,6 +205,156 @@ static void test_training_bit_identical(void **state)
     nn_mat_free(&Y);
 }
 
+/* The element-wise passes split over the threads (pool.c's nn__pool_for): the bias and
+ * activation by rows, db by columns, cross-entropy by rows (the loss summed in row order),
+ * the optimizers by ranges of parameters. Each configuration is large enough for them to be
+ * split at 2 and 3 threads: a first layer of 256+ units at batch 64+, and batch 128 or more
+ * for CE over 7 classes. Weights, predictions and every epoch's loss and accuracy must be the
+ * bits of one thread's. */
+typedef struct config {
+    nn_layer_spec specs[3];
+    int n_layers, batch;
+    bool soft;       /* Y: (N, 7) rows of soft targets rather than (N, 1) class indices */
+    nn_loss loss;
+    nn_optim_opts optim;
+} config;
+
+typedef struct epoch_log {
+    double loss[4], accuracy[4];
+    int n;
+} epoch_log;
+
+static int log_epoch(void *user, const nn_epoch_info *info)
+{
+    epoch_log *log = user;
+    if (log->n < 4) {
+        log->loss[log->n] = info->loss;
+        log->accuracy[log->n] = info->accuracy;
+        log->n++;
+    }
+    return 0;
+}
+
+/* Trains configuration c with `threads`; returns its parameters and predictions (malloc'd). */
+static float *train_config(const config *c, int threads, const nn_mat *X, const nn_mat *Y,
+                           float **pred, size_t *n_params, epoch_log *log)
+{
+    nn_model_opts mo = {.seed = 8, .threads = threads};
+    nn_model *m;
+    assert_int_equal(nn_model_create(NI, c->specs, c->n_layers, &mo, &m), NN_OK);
+    nn_train_opts o = nn_train_defaults();
+    o.epochs = 3;
+    o.batch_size = c->batch;
+    o.learning_rate = 0.01f;
+    o.shuffle_seed = 4;
+    o.loss = c->loss;
+    o.optim = c->optim;
+    o.on_epoch = log_epoch;
+    o.user = log;
+    assert_int_equal(nn_train(m, X, Y, &o), NN_OK);
+    float *params;
+    size_t P = nn_model_params(m, &params, NULL);
+    float *copy = malloc(P * sizeof *copy);
+    assert_non_null(copy);
+    memcpy(copy, params, P * sizeof *copy);
+    int O = nn_model_outputs(m);
+    *pred = malloc((size_t)X->rows * O * sizeof **pred);
+    assert_non_null(*pred);
+    nn_mat Out = nn_mat_wrap(*pred, X->rows, O);
+    assert_int_equal(nn_predict(m, X, &Out), NN_OK);
+    nn_model_destroy(m);
+    *n_params = P;
+    return copy;
+}
+
+static void test_split_passes_bit_identical(void **state)
+{
+    (void)state;
+    static const config configs[] = {
+        {{{.units = 350, .act = NN_ACT_GELU, .dropout = 0.2f}, {.units = 70, .act = NN_ACT_PRELU},
+          {.units = 7, .act = NN_ACT_SOFTMAX}}, 3, 128, false, NN_LOSS_CE,
+         {.kind = NN_OPT_ADAM, .clip_norm = 1.0f}},
+        {{{.units = 300, .act = NN_ACT_ELU}, {.units = 64, .act = NN_ACT_PRELU_UNITS},
+          {.units = 7, .act = NN_ACT_SOFTMAX}}, 3, NS, true, NN_LOSS_CE,
+         {.kind = NN_OPT_SGD, .momentum = 0.9f, .nesterov = true, .weight_decay = 1e-3f}},
+        {{{.units = 256, .act = NN_ACT_TANH}, {.units = 7, .act = NN_ACT_SIGMOID}}, 2, 64, true,
+         NN_LOSS_BCE, {.kind = NN_OPT_RMSPROP, .momentum = 0.5f}},
+        {{{.units = 300, .act = NN_ACT_SIGMOID}, {.units = 7, .act = NN_ACT_SOFTMAX}}, 2, 64,
+         true, NN_LOSS_MSE, {.kind = NN_OPT_ADAMW, .decay_biases = true}},
+    };
+    nn_mat X, Y, Ysoft;
+    make_data(&X, &Y);
+    assert_int_equal(nn_mat_alloc(&Ysoft, NS, 7), NN_OK);
+    fill_uniform(&Ysoft, 0, 1, 22);
+    /* Rows of soft targets that sum to 1. */
+    assert_int_equal(nn_act_forward(&Ysoft, &Ysoft, NN_ACT_SOFTMAX, 0.0f), NN_OK);
+    for (size_t k = 0; k < sizeof configs / sizeof configs[0]; k++) {
+        const config *c = &configs[k];
+        const nn_mat *T = c->soft ? &Ysoft : &Y;
+        float *pred1, *params1;
+        size_t P1;
+        epoch_log log1 = {0};
+        params1 = train_config(c, 1, &X, T, &pred1, &P1, &log1);
+        assert_int_equal(log1.n, 3);
+        for (int threads = 2; threads <= 3; threads++) {
+            float *pred, *params;
+            size_t P;
+            epoch_log log = {0};
+            params = train_config(c, threads, &X, T, &pred, &P, &log);
+            assert_int_equal(P, P1);
+            assert_memory_equal(params, params1, P * sizeof *params);
+            assert_memory_equal(pred, pred1, (size_t)NS * 7 * sizeof *pred);
+            assert_memory_equal(log.loss, log1.loss, sizeof log.loss);
+            assert_memory_equal(log.accuracy, log1.accuracy, sizeof log.accuracy);
+            free(params), free(pred);
+        }
+        free(params1), free(pred1);
+    }
+    nn_mat_free(&X);
+    nn_mat_free(&Y);
+    nn_mat_free(&Ysoft);
+}
+
+/* The check for non-finite gradients is split over the threads too: an infinite dW in the
+ * first or in the last part must stop training before any update, as on one thread. One
+ * linear unit over NB inputs, MSE: an input of 1e30 keeps the loss finite (it is summed in
+ * double) but makes that input's weight gradient overflow to inf. */
+static void test_nonfinite_gradient_in_any_part(void **state)
+{
+    (void)state;
+    enum { NB = 40000, ROWS = 4 };
+    nn_mat X, Y;
+    assert_int_equal(nn_mat_alloc(&X, ROWS, NB), NN_OK);
+    assert_int_equal(nn_mat_alloc(&Y, ROWS, 1), NN_OK);
+    nn_layer_spec spec = {.units = 1, .act = NN_ACT_LINEAR};
+    static const int columns[] = {0, NB - 1};
+    for (size_t k = 0; k < 2; k++) {
+        fill_uniform(&X, -1, 1, 23);
+        memset(Y.data, 0, ROWS * sizeof *Y.data);
+        X.data[(size_t)2 * NB + columns[k]] = 1e30f;
+        for (int threads = 1; threads <= 3; threads++) {
+            nn_model_opts mo = {.seed = 9, .threads = threads};
+            nn_model *m;
+            assert_int_equal(nn_model_create(NB, &spec, 1, &mo, &m), NN_OK);
+            float *params, *grads;
+            size_t P = nn_model_params(m, &params, &grads);
+            float *before = malloc(P * sizeof *before);
+            assert_non_null(before);
+            memcpy(before, params, P * sizeof *before);
+            nn_train_opts o = nn_train_defaults();
+            o.batch_size = ROWS;
+            o.loss = NN_LOSS_MSE;
+            assert_int_equal(nn_train(m, &X, &Y, &o), NN_ERR_DIVERGED);
+            assert_true(isinf(grads[columns[k]]));
+            assert_memory_equal(params, before, P * sizeof *params); /* no update applied */
+            free(before);
+            nn_model_destroy(m);
+        }
+    }
+    nn_mat_free(&X);
+    nn_mat_free(&Y);
+}
+
 static void test_threads_option_limits(void **state)
 {
     (void)state;
@@ -300,6 +451,8 @@ int main(void)
     };
     const struct CMUnitTest model[] = {
         cmocka_unit_test(test_training_bit_identical),
+        cmocka_unit_test(test_split_passes_bit_identical),
+        cmocka_unit_test(test_nonfinite_gradient_in_any_part),
         cmocka_unit_test(test_threads_option_limits),
         cmocka_unit_test(test_allocation_failures),
         cmocka_unit_test(test_two_threaded_models_at_once),
