@@ -39,6 +39,9 @@
  *     caller owns has been changed. The library never prints, exits or aborts.
  *   - Objects are not shared between threads without the caller's locking; distinct models
  *     may be used from distinct threads at once (the library keeps no global state).
+ *   - The matrix products pack their operands into buffers on the calling thread's stack:
+ *     a thread that calls libnn needs about 256 KiB of stack (glibc gives 8 MiB; musl's
+ *     default of 128 KiB is too small: set a larger size with pthread_attr_setstacksize).
  *   - Shape letters in comments: B batch rows, I inputs of a layer, O outputs of a layer,
  *     M/N/K the dimensions of a matrix product.
  */
