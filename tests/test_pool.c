@@ -138,6 +138,17 @@ static void test_gemm_mt_equals_gemm(void **state)
 
 enum { NS = 150, NI = 400 };
 
+/* A malloc'd copy of the model's parameters (the caller frees it), and their count. */
+static float *copy_params(nn_model *m, size_t *count)
+{
+    float *params;
+    *count = nn_model_params(m, &params, NULL);
+    float *copy = malloc(*count * sizeof *copy);
+    assert_non_null(copy);
+    memcpy(copy, params, *count * sizeof *copy);
+    return copy;
+}
+
 /* Trains a 400-350-70-7 network with the given threads and batch size, and returns its
  * parameters (malloc'd) and its predictions for X in *pred (malloc'd). Its first layer is
  * large enough to be split even at batch 1 (2·65536 multiply-adds: MIN_PART_MACS, pool.c). */
@@ -156,11 +167,8 @@ static float *train_with(int threads, int batch, const nn_mat *X, const nn_mat *
     o.learning_rate = 0.05f;
     o.shuffle_seed = 3;
     assert_int_equal(nn_train(m, X, Y, &o), NN_OK);
-    float *params;
-    size_t P = nn_model_params(m, &params, NULL);
-    float *copy = malloc(P * sizeof *copy);
-    assert_non_null(copy);
-    memcpy(copy, params, P * sizeof *copy);
+    size_t P;
+    float *copy = copy_params(m, &P);
     *pred = malloc((size_t)X->rows * 7 * sizeof **pred);
     assert_non_null(*pred);
     nn_mat Out = nn_mat_wrap(*pred, X->rows, 7);
@@ -252,11 +260,8 @@ static float *train_config(const config *c, int threads, const nn_mat *X, const 
     o.on_epoch = log_epoch;
     o.user = log;
     assert_int_equal(nn_train(m, X, Y, &o), NN_OK);
-    float *params;
-    size_t P = nn_model_params(m, &params, NULL);
-    float *copy = malloc(P * sizeof *copy);
-    assert_non_null(copy);
-    memcpy(copy, params, P * sizeof *copy);
+    size_t P;
+    float *copy = copy_params(m, &P);
     int O = nn_model_outputs(m);
     *pred = malloc((size_t)X->rows * O * sizeof **pred);
     assert_non_null(*pred);
