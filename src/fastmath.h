@@ -16,17 +16,24 @@
 #define NN__EXP_LO -87.336544f /* ln(2^-126), the smallest normal float */
 #define NN__EXP_HI 88.0f
 
-/* n = round(x / ln 2) as a float, and 2^n, for x already clamped to [LO, HI]. Adding
- * 1.5·2^23 rounds to an integer, which then sits in the low bits of the sum's mantissa;
- * shifting those bits into the exponent field gives 2^n. */
-static inline float nn__exp_reduce(float x, float *two_n)
+/* The float whose exponent field holds e (a biased exponent, 1 .. 254): 2^(e - 127). */
+static inline float nn__pow2_biased(uint32_t e)
+{
+    uint32_t bits = e << 23;
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+/* n = round(x / ln 2) as a float, for |x| < 2^21. Adding 1.5·2^23 rounds to an integer, which
+ * then sits in the low bits of the sum's mantissa: *n_bits gets the sum's bits less those of
+ * 1.5·2^23, that is n in two's complement (unsigned arithmetic: defined even for NaN). */
+static inline float nn__exp_round(float x, uint32_t *n_bits)
 {
     const float round_magic = 12582912.0f; /* 1.5·2^23 */
     float k = x * 1.44269504f + round_magic;
-    uint32_t bits;
-    memcpy(&bits, &k, sizeof bits);
-    bits = (bits << 23) + 0x3f800000u; /* (n << 23) + the exponent bias: 2^n */
-    memcpy(two_n, &bits, sizeof bits);
+    memcpy(n_bits, &k, sizeof *n_bits);
+    *n_bits -= 0x4b400000u;
     return k - round_magic;
 }
 
@@ -48,29 +55,18 @@ static inline float nn__exp_remainder(float x, float n)
     return (x - n * 0.693359375f) - n * -2.12194440e-4f;
 }
 
-/* The float whose exponent field holds e (a biased exponent, 1 .. 254): 2^(e - 127). */
-static inline float nn__pow2_biased(uint32_t e)
-{
-    uint32_t bits = e << 23;
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
-
 /* e^x, subnormal results included; 0 below -104 (where e^x rounds to 0), e^88 above 88.
  * 2^n is applied in two halves, 2^n1·2^n2 with n1 + n2 = n: both are normal floats even when
  * 2^n is not, so results down to 2^-149 come out right. The halves come from u = n + 150 in
- * 0 .. 277, taken from the rounded sum's bits in unsigned arithmetic (no float-to-int
- * conversion, which a NaN would make undefined). */
+ * 0 .. 277, from nn__exp_round's bits (no float-to-int conversion, which a NaN would make
+ * undefined). */
 static inline float nn__exp(float x)
 {
     float xc = x < -104.0f ? -104.0f : x; /* NaN passes both clamps */
     xc = xc > NN__EXP_HI ? NN__EXP_HI : xc;
-    const float round_magic = 12582912.0f; /* as in nn__exp_reduce */
-    float k = xc * 1.44269504f + round_magic, n = k - round_magic;
     uint32_t u;
-    memcpy(&u, &k, sizeof u);
-    u = u - 0x4b400000u + 150u;    /* the bits of 1.5·2^23 + n, less those of 1.5·2^23 */
+    float n = nn__exp_round(xc, &u);
+    u += 150u;                        /* n + 150 */
     uint32_t u1 = u / 2, u2 = u - u1; /* n1 = u1 - 75, n2 = u2 - 75 */
     float e = (1.0f + nn__expm1_small(nn__exp_remainder(xc, n))) * nn__pow2_biased(u1 + 52u);
     e *= nn__pow2_biased(u2 + 52u);
@@ -83,7 +79,8 @@ static inline float nn__expm1(float x)
 {
     float xc = x < NN__EXP_LO ? NN__EXP_LO : x;
     xc = xc > NN__EXP_HI ? NN__EXP_HI : xc;
-    float two_n, n = nn__exp_reduce(xc, &two_n);
+    uint32_t n_bits;
+    float n = nn__exp_round(xc, &n_bits), two_n = nn__pow2_biased(n_bits + 127u);
     return two_n * nn__expm1_small(nn__exp_remainder(xc, n)) + (two_n - 1.0f);
 }
 
