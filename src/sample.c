@@ -4,7 +4,6 @@
  * are at one row; everything else (activations, losses, the optimizer) is shared with the
  * general path, so both compute the same formulas.
  * Shape letters: I a layer's inputs, O its outputs. */
-#include "act_inline.h"
 #include "nn_internal.h"
 
 bool nn__sample_step_fits(const nn_model *m)
@@ -94,25 +93,10 @@ double nn__sample_step(nn_model *m, const float *x /* (n_in) */, const float *y,
         layer_forward(&m->layers[l], in, l < last || !on_logits);
         in = m->layers[l].A;
     }
-    double value;
-    if (loss == NN_LOSS_BCE) { /* the common tiny case, inline: a mean over the O outputs */
-        int O = out->n_out;
-        long hits = 0;
-        value = 0.0;
-        for (int j = 0; j < O; j++) {
-            float dz;
-            value += nn__bce_one(out->Z[j], y[j], &dz);
-            out->dZ[j] = dz / (float)O;
-            hits += (out->Z[j] > 0.0f) == (y[j] > 0.5f);
-        }
-        value /= O;
-        *correct = hits;
-    } else {
-        value = nn__loss(loss, 1, out->n_out, on_logits ? out->Z : out->A, y, ycols, out->dZ,
-                         correct);
-        if (!on_logits) /* MSE is taken on the activations: chain it through g' */
-            layer_act_backward(out);
-    }
+    double value = nn__loss(loss, 1, out->n_out, on_logits ? out->Z : out->A, y, ycols,
+                            out->dZ, correct);
+    if (!on_logits) /* MSE is taken on the activations: chain it through g' */
+        layer_act_backward(out);
     for (int l = last; l > 0; l--) {
         nn__layer *L = &m->layers[l], *prev = &m->layers[l - 1];
         layer_backward(L, prev->A, prev->dZ);

@@ -121,44 +121,32 @@ static float scheduled_rate(const nn_train_opts *o, int e)
 }
 
 /* One epoch of steps over the samples in `order`; sums the loss (weighted by batch rows)
- * and the hits. NN_ERR_DIVERGED before an update whose loss or gradient is not finite. */
+ * and the hits. NN_ERR_DIVERGED before an update whose loss or gradient is not finite.
+ * per_sample: batch 1 on a model nn__sample_step fits, which reads the row in place. */
 static nn_status run_epoch(nn_model *m, const nn_mat *X, const nn_mat *Y, const int *order,
                            int N, float *Ybatch, const nn_train_opts *o, nn_loss loss, float lr,
-                           double *loss_sum, long *hits)
+                           bool per_sample, double *loss_sum, long *hits)
 {
     for (int start = 0; start < N; start += o->batch_size) {
         int B = N - start < o->batch_size ? N - start : o->batch_size;
-        gather(m->pool, m->X, X->data, X->cols, order + start, B);
-        gather(m->pool, Ybatch, Y->data, Y->cols, order + start, B);
-        nn__forward(m, m->X, B, true);
         long batch_hits = 0;
-        /* GRAD_SET: the product writes dW afresh, so no zero_grad pass over all gradients. */
-        double value =
-            nn__backward(m, m->X, B, Ybatch, Y->cols, loss, NN__GRAD_SET, &batch_hits);
+        double value;
+        if (per_sample) {
+            value = nn__sample_step(m, X->data + (size_t)order[start] * X->cols,
+                                    Y->data + (size_t)order[start] * Y->cols, Y->cols, loss,
+                                    &batch_hits);
+        } else {
+            gather(m->pool, m->X, X->data, X->cols, order + start, B);
+            gather(m->pool, Ybatch, Y->data, Y->cols, order + start, B);
+            nn__forward(m, m->X, B, true);
+            /* GRAD_SET: the product writes dW afresh, so no zero_grad pass over all gradients. */
+            value = nn__backward(m, m->X, B, Ybatch, Y->cols, loss, NN__GRAD_SET, &batch_hits);
+        }
         if (!isfinite(value) || !grads_finite(m))
             return NN_ERR_DIVERGED;
         nn__optim_apply(m, &o->optim, lr); /* plain SGD: W -= lr·dW, as the seed writes it */
         *loss_sum += value * B;
         *hits += batch_hits;
-    }
-    return NN_OK;
-}
-
-/* run_epoch at batch 1 for a model nn__sample_step fits: the rows are read in place. */
-static nn_status run_epoch_per_sample(nn_model *m, const nn_mat *X, const nn_mat *Y,
-                                      const int *order, int N, const nn_train_opts *o,
-                                      nn_loss loss, float lr, double *loss_sum, long *hits)
-{
-    for (int k = 0; k < N; k++) {
-        const float *x = X->data + (size_t)order[k] * X->cols;
-        const float *y = Y->data + (size_t)order[k] * Y->cols;
-        long hit = 0;
-        double value = nn__sample_step(m, x, y, Y->cols, loss, &hit);
-        if (!isfinite(value) || !grads_finite(m))
-            return NN_ERR_DIVERGED;
-        nn__optim_apply(m, &o->optim, lr);
-        *loss_sum += value;
-        *hits += hit;
     }
     return NN_OK;
 }
@@ -284,12 +272,8 @@ nn_status nn_train(nn_model *m, const nn_mat *X, const nn_mat *Y, const nn_train
         memcpy(r.order, r.rows, (size_t)r.n_train * sizeof *r.order);
         if (!o.no_shuffle)
             shuffle(r.order, r.n_train, &m->run_rng);
-        if (per_sample)
-            s = run_epoch_per_sample(m, X, Y, r.order, r.n_train, &o, loss, lr, &loss_sum,
-                                     &hits);
-        else
-            s = run_epoch(m, X, Y, r.order, r.n_train, r.Ybatch, &o, loss, lr, &loss_sum,
-                          &hits);
+        s = run_epoch(m, X, Y, r.order, r.n_train, r.Ybatch, &o, loss, lr, per_sample,
+                      &loss_sum, &hits);
         if (s != NN_OK)
             break;
         m->run_epochs++;
