@@ -16,8 +16,8 @@
  *           samples, 1,000,000 updates: updates/s.
  * Usage: nn_bench [--epochs N] [--threads N] [--data DIR] [--all] [--only SECTION]; --all
  * adds to the gemm section every kernel this CPU supports besides auto and the reference.
- * Timings are medians of repetitions: the machine is shared. Shape letters: M, N, K as in nn_internal.h; B batch
- * rows. */
+ * Timings are medians of repetitions: the machine is shared. Shape letters: M, N, K as in
+ * nn_internal.h; B batch rows. */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, popen, getrusage */
 #include <errno.h>
 #include <limits.h>
@@ -325,9 +325,8 @@ static double gemm_gflops(nn__gemm_kernel k, const shape *s)
         } while (el < MIN_REP_S);
         t[r] = el / (double)calls;
     }
-    qsort(t, GEMM_REPS, sizeof t[0], cmp_double);
     free(A), free(B), free(C);
-    return 2.0 * s->M * s->N * s->K / t[GEMM_REPS / 2] / 1e9;
+    return 2.0 * s->M * s->N * s->K / median(t, GEMM_REPS) / 1e9;
 }
 
 /* Auto on every shape; the reference up to 256³ flops (it is slow); with all, every other
@@ -429,7 +428,7 @@ static void usage(FILE *to)
 {
     fprintf(to, "usage: nn_bench [--epochs N] [--threads N] [--data DIR] [--all] [--only S]\n"
                 "  --epochs N   W-fmnist epochs, 1..%d (default 5)\n"
-                "  --threads N  W-fmnist and inference with 1, 2, .., N threads; N in 1..%d (default 2)\n"
+                "  --threads N  W-fmnist and inference with 1 .. N threads; 1..%d (default 2)\n"
                 "  --data DIR   where Fashion-MNIST's .gz files are (default\n"
                 "               /usr/share/datasets/fashion-mnist); synthetic data without them\n"
                 "  --all        GEMM: every kernel this CPU supports, not only auto and ref\n"

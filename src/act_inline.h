@@ -1,7 +1,7 @@
 /* Every element-wise activation and its derivative, and the binary cross-entropy of a logit,
- * one element at a time: the single place their formulas are written. act.c runs them over whole blocks (with act constant in each
- * loop, so the switch folds away and the loop vectorizes); a tiny network's step calls them
- * unit by unit. Softmax is not element-wise and lives in act.c. */
+ * one element at a time: the single place their formulas are written. act.c runs them over
+ * whole blocks, with the activation constant in each loop, so the switch folds away and the
+ * loop vectorizes; loss.c takes BCE from here. Softmax is not element-wise and lives in act.c. */
 #ifndef NN_ACT_INLINE_H
 #define NN_ACT_INLINE_H
 
