@@ -311,21 +311,22 @@ static double gemm_gflops(nn__gemm_kernel k, const shape *s)
     float *A = random_matrix((size_t)s->M * s->K, &seed);
     float *B = random_matrix((size_t)s->K * s->N, &seed);
     float *C = random_matrix((size_t)s->M * s->N, &seed);
+    float *ws = random_matrix(nn__gemm_ws_floats(), &seed); /* the packing buffers */
     int lda = s->ta ? s->M : s->K, ldb = s->tb ? s->K : s->N;
     float beta = s->ta ? 1.0f : 0.0f;
     double t[GEMM_REPS];
-    nn__gemm(k, s->ta, s->tb, s->M, s->N, s->K, 1.0f, A, lda, B, ldb, beta, C, s->N); /* warm */
+    nn__gemm(k, ws, s->ta, s->tb, s->M, s->N, s->K, 1.0f, A, lda, B, ldb, beta, C, s->N); /* warm */
     for (int r = 0; r < GEMM_REPS; r++) {
         long calls = 0;
         double t0 = now(), el;
         do {
-            nn__gemm(k, s->ta, s->tb, s->M, s->N, s->K, 1.0f, A, lda, B, ldb, beta, C, s->N);
+            nn__gemm(k, ws, s->ta, s->tb, s->M, s->N, s->K, 1.0f, A, lda, B, ldb, beta, C, s->N);
             calls++;
             el = now() - t0;
         } while (el < MIN_REP_S);
         t[r] = el / (double)calls;
     }
-    free(A), free(B), free(C);
+    free(A), free(B), free(C), free(ws);
     return 2.0 * s->M * s->N * s->K / median(t, GEMM_REPS) / 1e9;
 }
 

@@ -39,9 +39,10 @@
  *     caller owns has been changed. The library never prints, exits or aborts.
  *   - Objects are not shared between threads without the caller's locking; distinct models
  *     may be used from distinct threads at once (the library keeps no global state).
- *   - The matrix products pack their operands into buffers on the calling thread's stack:
- *     a thread that calls libnn needs about 256 KiB of stack (glibc gives 8 MiB; musl's
- *     default of 128 KiB is too small: set a larger size with pthread_attr_setstacksize).
+ *   - The matrix products pack their operands into buffers of about 1.1 MiB per thread
+ *     (only the part a product's blocks need is touched): a model allocates them through its
+ *     allocator the first time one of its products needs them, and nn_mat_mul for the call.
+ *     Nothing large lives on the stack, so threads with small stacks (musl's 128 KiB) do.
  *   - Shape letters in comments: B batch rows, I inputs of a layer, O outputs of a layer,
  *     M/N/K the dimensions of a matrix product.
  */
@@ -134,7 +135,9 @@ void nn_mat_free(nn_mat *m);
 
 /** C = alpha·op(A)·op(B) + beta·C, op(X) = Xᵀ when trans_x is true.
  * op(A) is (M, K), op(B) is (K, N), C is (M, N); C must not overlap A or B.
- * With beta == 0, C is only written, never read (it may hold NaNs). */
+ * With beta == 0, C is only written, never read (it may hold NaNs). A product of 512
+ * multiply-adds or more may allocate packing buffers (about 1.1 MiB) for the call:
+ * NN_ERR_NOMEM if they cannot be had. */
 nn_status nn_mat_mul(nn_mat *C, const nn_mat *A, bool trans_a, const nn_mat *B, bool trans_b,
                      float alpha, float beta);
 /** Y += alpha·X, element-wise; X and Y have the same shape. */

@@ -59,8 +59,15 @@ nn_status nn_mat_mul(nn_mat *C, const nn_mat *A, bool trans_a, const nn_mat *B, 
         return NN_ERR_SHAPE;
     if (overlap(C, A) || overlap(C, B))
         return NN_ERR_INVALID_ARG;
-    nn__gemm(NN__GEMM_AUTO, trans_a, trans_b, M, N, K, alpha, A->data, A->cols, B->data,
+    float *ws = NULL; /* packing buffers, for this call: there is no model to keep them */
+    if (nn__gemm_needs_ws(trans_a, trans_b, M, N, K)) {
+        ws = malloc(nn__gemm_ws_floats() * sizeof *ws);
+        if (!ws)
+            return NN_ERR_NOMEM;
+    }
+    nn__gemm(NN__GEMM_AUTO, ws, trans_a, trans_b, M, N, K, alpha, A->data, A->cols, B->data,
              B->cols, beta, C->data, C->cols);
+    free(ws);
     return NN_OK;
 }
 

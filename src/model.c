@@ -121,6 +121,7 @@ void nn_model_destroy(nn_model *m)
         return;
     nn__pool_destroy(m->pool);
     nn__alloc(m, m->work, m->work_bytes, 0);
+    nn__alloc(m, m->gemm_ws, m->gemm_ws_bytes, 0);
     nn__meta_free_all(m);
     nn__optim_free(m);
     if (m->params)
@@ -180,10 +181,39 @@ static size_t layer_buffers(const nn__layer *L)
     return 2 + (L->act != NN_ACT_LINEAR) + (L->dropout > 0.0f);
 }
 
+/* Whether a product of a forward or backward pass of B rows packs its operands: each
+ * layer's Z = X·Wᵀ (B, O, I), dW = dZᵀ·X (O, I, B) and dX = dZ·W (B, I, O). */
+static bool products_need_ws(const nn_model *m, int B)
+{
+    for (int l = 0; l < m->n_layers; l++) {
+        int O = m->layers[l].n_out, I = m->layers[l].n_in;
+        if (nn__gemm_needs_ws(false, true, B, O, I) || nn__gemm_needs_ws(true, false, O, I, B) ||
+            nn__gemm_needs_ws(false, false, B, I, O))
+            return true;
+    }
+    return false;
+}
+
+/* The packing buffers, once: a model that never packs (a tiny network, batch-1 inference)
+ * never holds them. */
+static nn_status reserve_gemm_ws(nn_model *m, int B)
+{
+    if (m->gemm_ws || !products_need_ws(m, B))
+        return NN_OK;
+    size_t bytes = (size_t)nn__pool_threads(m->pool) * nn__gemm_ws_floats() * sizeof(float);
+    m->gemm_ws = nn__alloc(m, NULL, 0, bytes);
+    if (!m->gemm_ws)
+        return NN_ERR_NOMEM;
+    m->gemm_ws_bytes = bytes;
+    return NN_OK;
+}
+
 nn_status nn__reserve(nn_model *m, int B)
 {
     if (B <= m->cap)
         return NN_OK;
+    if (reserve_gemm_ws(m, B) != NN_OK)
+        return NN_ERR_NOMEM;
     /* Floats per batch row: the input, then Z, dZ, A (unless linear) and D (with dropout)
      * of every layer. */
     size_t per_row = (size_t)m->n_in;
@@ -240,10 +270,12 @@ static void forward_rows(void *ctx, size_t lo, size_t hi)
 
 /* Z = X·Wᵀ + b, A = g(Z). The bias and the activation are applied row by row right after
  * the product, while each row of Z is still in cache. */
-static void dense_forward(nn__pool *pool, nn__layer *L, const float *X /* (B, I) */, int B)
+static void dense_forward(nn__pool *pool, float *ws, nn__layer *L, const float *X /* (B, I) */,
+                          int B)
 {
     int I = L->n_in, O = L->n_out;
-    nn__gemm_mt(pool, NN__GEMM_AUTO, false, true, B, O, I, 1.0f, X, I, L->W, I, 0.0f, L->Z, O);
+    nn__gemm_mt(pool, ws, NN__GEMM_AUTO, false, true, B, O, I, 1.0f, X, I, L->W, I, 0.0f, L->Z,
+                O);
     nn__pool_for(pool, (size_t)B, 1, nn__min_items((size_t)O), forward_rows, L);
 }
 
@@ -304,18 +336,18 @@ static void bias_columns(void *ctx, size_t lo, size_t hi)
 
 /* Given dZ = dL/dZ in L->dZ: dW (+)= dZᵀ·X, db (+)= Σ_rows dZ, and dX = dZ·W if dX is
  * wanted (the first layer's input gradient is never needed). */
-static void dense_backward(nn__pool *pool, nn__layer *L, const float *X /* (B, I) */, int B,
-                           float *dX /* (B, I) or NULL */, bool accumulate)
+static void dense_backward(nn__pool *pool, float *ws, nn__layer *L, const float *X /* (B, I) */,
+                           int B, float *dX /* (B, I) or NULL */, bool accumulate)
 {
     int I = L->n_in, O = L->n_out;
-    nn__gemm_mt(pool, NN__GEMM_AUTO, true, false, O, I, B, 1.0f, L->dZ, O, X, I,
+    nn__gemm_mt(pool, ws, NN__GEMM_AUTO, true, false, O, I, B, 1.0f, L->dZ, O, X, I,
                 accumulate ? 1.0f : 0.0f, L->dW, I);
     /* Columns in runs of 16 floats (a cache line's worth): the parts share at most one line. */
     bias_job bias = {L, B, accumulate};
     nn__pool_for(pool, (size_t)O, 16, nn__min_items((size_t)B), bias_columns, &bias);
     if (dX)
-        nn__gemm_mt(pool, NN__GEMM_AUTO, false, false, B, I, O, 1.0f, L->dZ, O, L->W, I, 0.0f,
-                    dX, I);
+        nn__gemm_mt(pool, ws, NN__GEMM_AUTO, false, false, B, I, O, 1.0f, L->dZ, O, L->W, I,
+                    0.0f, dX, I);
 }
 
 /* Inverted dropout: D = A·keep/(1 - p), keep ~ Bernoulli(1 - p). The stream's state is
@@ -340,7 +372,7 @@ void nn__forward(nn_model *m, const float *X, int B, bool training)
     const float *in = X;
     for (int l = 0; l < m->n_layers; l++) {
         nn__layer *L = &m->layers[l];
-        dense_forward(m->pool, L, in, B);
+        dense_forward(m->pool, m->gemm_ws, L, in, B);
         if (training && L->dropout > 0.0f) {
             L->mask_rng = m->run_rng;
             memcpy(L->D, L->A, (size_t)B * L->n_out * sizeof(float));
@@ -367,7 +399,7 @@ double nn__backward(nn_model *m, const float *X, int B, const float *Y, int ycol
         act_backward(m->pool, out, B, mode == NN__GRAD_ADD);
     for (int l = m->n_layers - 1; l >= 0; l--) {
         nn__layer *L = &m->layers[l], *prev = l > 0 ? &m->layers[l - 1] : NULL;
-        dense_backward(m->pool, L, prev ? layer_output(prev, m->dropped) : X, B,
+        dense_backward(m->pool, m->gemm_ws, L, prev ? layer_output(prev, m->dropped) : X, B,
                        prev ? prev->dZ : NULL, mode == NN__GRAD_ADD);
         if (!prev)
             continue;

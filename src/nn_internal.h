@@ -27,9 +27,18 @@ bool nn__gemm_available(nn__gemm_kernel k);
 /* C = alpha·op(A)·op(B) + beta·C, row-major with row strides lda, ldb, ldc.
  * op(A) is (M, K): A is stored (M, K) if !ta, (K, M) if ta. op(B) is (K, N): B stored (K, N)
  * if !tb, (N, K) if tb. C is (M, N). beta == 0 means C is not read. M, N, K >= 0; with K == 0
- * C = beta·C. Allocates nothing; never fails for valid arguments. */
-void nn__gemm(nn__gemm_kernel k, bool ta, bool tb, int M, int N, int K, float alpha,
+ * C = beta·C. ws is the workspace the operands are packed into: nn__gemm_ws_floats() floats
+ * of any alignment, owned by the calling thread for the call; it may be NULL when
+ * nn__gemm_needs_ws says the product does not use it. Allocates nothing; never fails for
+ * valid arguments. */
+void nn__gemm(nn__gemm_kernel k, float *ws, bool ta, bool tb, int M, int N, int K, float alpha,
               const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
+/* The size of nn__gemm's workspace (about 1.1 MiB: the packing buffers, with room to align
+ * them; a product touches only the part its blocks need). */
+size_t nn__gemm_ws_floats(void);
+/* Whether nn__gemm reads and writes its workspace for this product. True for any block of
+ * rows or columns of a product (as nn__gemm_mt cuts it) only if true for the whole. */
+bool nn__gemm_needs_ws(bool ta, bool tb, int M, int N, int K);
 
 /* The reference kernel behind NN__GEMM_REF. */
 void nn__gemm_ref(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
@@ -118,13 +127,17 @@ struct nn_model {
     nn_alloc_fn alloc;
     void *alloc_user;
     struct nn__pool *pool; /* the threads the products are split over; NULL: one thread */
+    float *gemm_ws;    /* the products' packing buffers, one nn__gemm workspace per thread;
+                          NULL until a product needs them (see nn__reserve) */
+    size_t gemm_ws_bytes;
 };
 
 /* The allocator used when the caller gives none: the C library's realloc and free. */
 void *nn__default_alloc(void *user, void *ptr, size_t osize, size_t nsize);
 
 void *nn__alloc(nn_model *m, void *ptr, size_t osize, size_t nsize);
-/* Grows the workspace to hold B rows; NN_ERR_NOMEM leaves the model as it was. Any growth
+/* Grows the workspace to hold B rows, and allocates the products' packing buffers the first
+ * time a product at B rows needs them; NN_ERR_NOMEM leaves the model as it was. Any growth
  * forgets the last forward (batch = 0). */
 nn_status nn__reserve(nn_model *m, int B);
 /* Runs X (B, n_in) forward through every layer (B <= cap); X may be m->X or caller memory. */
@@ -195,8 +208,10 @@ nn_optimizer nn__optim_kind(const nn_model *m);
  * joined at destroy. NULL stands for one thread: everything then runs on the caller. */
 typedef struct nn__pool nn__pool;
 #define NN__MAX_THREADS 256 /* nn_model_opts.threads above this is NN_ERR_INVALID_ARG */
-/* One part of a job: run as fn(ctx, part, parts) for part = 0 .. parts - 1. */
-typedef void nn__pool_fn(void *ctx, int part, int parts);
+/* One part of a job: run as fn(ctx, part, parts, thread) for part = 0 .. parts - 1, where
+ * thread (0 the caller, 1 .. threads - 1 the workers) says which thread runs it, so that a
+ * part may use memory of that thread's own. */
+typedef void nn__pool_fn(void *ctx, int part, int parts, int thread);
 
 /* threads <= 1: *out = NULL, nothing started. Otherwise the pool's memory comes from alloc;
  * NN_ERR_NOMEM (nothing left behind) if it, a thread or a mutex cannot be had. */
@@ -238,9 +253,11 @@ static inline size_t nn__min_items(size_t floats)
 }
 /* nn__gemm, with C cut into blocks of rows or of columns (never along K) computed by the
  * pool's threads: the result is bit-identical to nn__gemm's. Small products, and pool NULL,
- * run on the caller alone. */
-void nn__gemm_mt(nn__pool *pool, nn__gemm_kernel k, bool ta, bool tb, int M, int N, int K,
-                 float alpha, const float *A, int lda, const float *B, int ldb, float beta,
-                 float *C, int ldc);
+ * run on the caller alone. ws holds one nn__gemm workspace per thread of the pool, one after
+ * the other (thread t's at ws + t·nn__gemm_ws_floats()), or is NULL if the product does not
+ * need one. */
+void nn__gemm_mt(nn__pool *pool, float *ws, nn__gemm_kernel k, bool ta, bool tb, int M, int N,
+                 int K, float alpha, const float *A, int lda, const float *B, int ldb,
+                 float beta, float *C, int ldc);
 
 #endif /* NN_INTERNAL_H */

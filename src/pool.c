@@ -43,10 +43,6 @@
  * half). */
 static const long SPIN_NS = 100000;
 
-/* A worker's stack holds nn__gemm's packing buffers (224 KiB); some C libraries start threads
- * with 128 KiB. */
-enum { MIN_STACK = 1 << 20 };
-
 /* Bytes between fields that different threads write, so that they sit on different cache
  * lines whatever the allocator's alignment (only 16 bytes are promised). */
 enum { PAD = 128 };
@@ -82,6 +78,7 @@ struct nn__pool {
     atomic_int sleepers;      /* workers blocked, or about to be, on wake */
     atomic_int caller_sleeping; /* the caller is blocked, or about to be, on done */
     atomic_bool stop;
+    atomic_int ids;           /* workers that have taken their thread number */
     char pad2[PAD];
     pthread_t workers[];      /* (T - 1) */
 };
@@ -137,12 +134,12 @@ static int claim(nn__pool *p, uint32_t number, int *parts)
     }
 }
 
-/* Runs parts of job `number` until none is left to claim. */
-static void run_parts(nn__pool *p, uint32_t number)
+/* Runs parts of job `number` on thread `thread` until none is left to claim. */
+static void run_parts(nn__pool *p, uint32_t number, int thread)
 {
     int part, parts;
     while ((part = claim(p, number, &parts)) >= 0) {
-        p->fn(p->ctx, part, parts);
+        p->fn(p->ctx, part, parts, thread);
         atomic_fetch_add(&p->finished, 1);
         if (atomic_load(&p->caller_sleeping)) {
             pthread_mutex_lock(&p->lock);
@@ -174,12 +171,13 @@ static uint32_t worker_wait(nn__pool *p, uint32_t seen)
 static void *worker_main(void *arg)
 {
     nn__pool *p = arg;
+    int thread = atomic_fetch_add(&p->ids, 1) + 1; /* the caller is thread 0 */
     uint32_t seen = 0;
     for (;;) {
         seen = worker_wait(p, seen);
         if (atomic_load(&p->stop))
             return NULL;
-        run_parts(p, seen);
+        run_parts(p, seen, thread);
     }
 }
 
@@ -216,7 +214,7 @@ static void caller_wait(nn__pool *p, int parts)
 void nn__pool_run(nn__pool *p, int parts, nn__pool_fn *fn, void *ctx)
 {
     if (!p || parts <= 1) {
-        fn(ctx, 0, 1);
+        fn(ctx, 0, 1, 0);
         return;
     }
     if (parts > p->threads)
@@ -228,7 +226,7 @@ void nn__pool_run(nn__pool *p, int parts, nn__pool_fn *fn, void *ctx)
     atomic_store_explicit(&p->finished, 0, memory_order_relaxed);
     uint32_t number = ++p->number;
     publish(p, job_word(number, parts, 0));
-    run_parts(p, number);
+    run_parts(p, number, 0);
     caller_wait(p, parts);
 }
 
@@ -257,23 +255,16 @@ void nn__pool_destroy(nn__pool *p)
 }
 
 /* Starts the workers with every signal blocked (a library's threads must not take the
- * program's signals) and a stack that holds nn__gemm; returns how many started. */
+ * program's signals); returns how many started. */
 static int start_workers(nn__pool *p)
 {
-    pthread_attr_t attr;
-    if (pthread_attr_init(&attr) != 0)
-        return 0;
-    size_t stack = 0;
-    if (pthread_attr_getstacksize(&attr, &stack) != 0 || stack < MIN_STACK)
-        pthread_attr_setstacksize(&attr, MIN_STACK);
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     int n = 0;
-    while (n < p->threads - 1 && pthread_create(&p->workers[n], &attr, worker_main, p) == 0)
+    while (n < p->threads - 1 && pthread_create(&p->workers[n], NULL, worker_main, p) == 0)
         n++;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    pthread_attr_destroy(&attr);
     return n;
 }
 
@@ -296,6 +287,7 @@ nn_status nn__pool_create(nn_alloc_fn alloc, void *user, int threads, nn__pool *
     atomic_init(&p->sleepers, 0);
     atomic_init(&p->caller_sleeping, 0);
     atomic_init(&p->stop, false);
+    atomic_init(&p->ids, 0);
     p->lock_ok = pthread_mutex_init(&p->lock, NULL) == 0;
     p->wake_ok = p->lock_ok && pthread_cond_init(&p->wake, NULL) == 0;
     p->done_ok = p->wake_ok && pthread_cond_init(&p->done, NULL) == 0;
@@ -317,8 +309,9 @@ typedef struct for_job {
     size_t n, unit;
 } for_job;
 
-static void for_part(void *ctx, int part, int parts)
+static void for_part(void *ctx, int part, int parts, int thread)
 {
+    (void)thread;
     const for_job *j = ctx;
     /* Units q or q + 1 to a part, the first `extra` parts taking one more (no overflow). */
     size_t units = (j->n + j->unit - 1) / j->unit, q = units / (size_t)parts;
@@ -370,11 +363,13 @@ typedef struct gemm_job {
     float alpha, beta;
     const float *A, *B;
     float *C;
+    float *ws; /* the threads' workspaces, or NULL */
 } gemm_job;
 
-static void gemm_part(void *ctx, int part, int parts)
+static void gemm_part(void *ctx, int part, int parts, int thread)
 {
     const gemm_job *j = ctx;
+    float *ws = j->ws ? j->ws + (size_t)thread * nn__gemm_ws_floats() : NULL;
     int n = j->by_cols ? j->N : j->M, unit = j->by_cols ? COL_UNIT : ROW_UNIT;
     int units = (n + unit - 1) / unit;
     int lo = (int)((long)units * part / parts) * unit;
@@ -384,21 +379,21 @@ static void gemm_part(void *ctx, int part, int parts)
     if (lo >= hi)
         return;
     if (j->by_cols) /* columns lo..hi of op(B) and of C */
-        nn__gemm(j->k, j->ta, j->tb, j->M, hi - lo, j->K, j->alpha, j->A, j->lda,
+        nn__gemm(j->k, ws, j->ta, j->tb, j->M, hi - lo, j->K, j->alpha, j->A, j->lda,
                  j->B + (j->tb ? (size_t)lo * j->ldb : (size_t)lo), j->ldb, j->beta, j->C + lo,
                  j->ldc);
     else /* rows lo..hi of op(A) and of C */
-        nn__gemm(j->k, j->ta, j->tb, hi - lo, j->N, j->K, j->alpha,
+        nn__gemm(j->k, ws, j->ta, j->tb, hi - lo, j->N, j->K, j->alpha,
                  j->A + (j->ta ? (size_t)lo : (size_t)lo * j->lda), j->lda, j->B, j->ldb,
                  j->beta, j->C + (size_t)lo * j->ldc, j->ldc);
 }
 
-void nn__gemm_mt(nn__pool *pool, nn__gemm_kernel k, bool ta, bool tb, int M, int N, int K,
-                 float alpha, const float *A, int lda, const float *B, int ldb, float beta,
-                 float *C, int ldc)
+void nn__gemm_mt(nn__pool *pool, float *ws, nn__gemm_kernel k, bool ta, bool tb, int M, int N,
+                 int K, float alpha, const float *A, int lda, const float *B, int ldb,
+                 float beta, float *C, int ldc)
 {
     if (!pool) { /* one thread: nothing to decide (the common case, and tiny products' path) */
-        nn__gemm(k, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        nn__gemm(k, ws, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
     int threads = nn__pool_threads(pool);
@@ -414,9 +409,9 @@ void nn__gemm_mt(nn__pool *pool, nn__gemm_kernel k, bool ta, bool tb, int M, int
     if (parts > units)
         parts = units;
     if (parts <= 1 || M <= 0 || N <= 0) {
-        nn__gemm(k, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        nn__gemm(k, ws, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
-    gemm_job job = {k, ta, tb, by_cols, M, N, K, lda, ldb, ldc, alpha, beta, A, B, C};
+    gemm_job job = {k, ta, tb, by_cols, M, N, K, lda, ldb, ldc, alpha, beta, A, B, C, ws};
     nn__pool_run(pool, parts, gemm_part, &job);
 }

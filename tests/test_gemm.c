@@ -69,8 +69,16 @@ static void check_case(nn__gemm_kernel k, const gemm_case *g, rng *r)
                       : g->beta == 0.0f                ? NAN
                                                        : rng_float(r);
 
-    nn__gemm(k, g->ta, g->tb, g->M, g->N, g->K, g->alpha, A, g->lda, B, g->ldb, g->beta, C,
+    /* The workspace is exactly the size promised (AddressSanitizer checks it), and absent
+     * where nn__gemm_needs_ws says the product does not use it (a NULL read would crash). */
+    float *ws = NULL;
+    if (nn__gemm_needs_ws(g->ta, g->tb, g->M, g->N, g->K)) {
+        ws = malloc(nn__gemm_ws_floats() * sizeof *ws);
+        assert_non_null(ws);
+    }
+    nn__gemm(k, ws, g->ta, g->tb, g->M, g->N, g->K, g->alpha, A, g->lda, B, g->ldb, g->beta, C,
              g->ldc);
+    free(ws);
     nn__gemm_ref(g->ta, g->tb, g->M, g->N, g->K, g->alpha, A, g->lda, B, g->ldb, g->beta, R,
                  g->ldc);
 
@@ -164,10 +172,13 @@ static void check_kernel(nn__gemm_kernel k)
     check_shape(k, &r, 300, 500, 300);
     check_shape(k, &r, 257, 129, 513);
     /* Blocks that fill the packing buffers exactly, and shapes one panel past that (under
-     * AddressSanitizer, a block size one panel too big is an overflow). */
+     * AddressSanitizer, a block size one panel too big is an overflow): one block of rows
+     * (B blocks of up to 128 columns at K = 256), then several (up to 1024). */
     check_shape(k, &r, 96, 128, 256);
+    check_shape(k, &r, 96, 144, 256);
     check_shape(k, &r, 102, 144, 256);
     check_shape(k, &r, 192, 256, 129);
+    check_shape(k, &r, 97, 1024, 256);
 }
 
 static void test_portable(void **state)
@@ -261,16 +272,19 @@ static void check_blocks(nn__gemm_kernel k, bool ta, bool tb, int M, int N, int 
         B[i] = rng_float(r);
     for (size_t i = 0; i < nc; i++)
         C1[i] = C2[i] = rng_float(r);
-    nn__gemm(k, ta, tb, M, N, K, 0.7f, A, lda, B, ldb, 0.3f, C1, ldc);
+    float *ws = malloc(nn__gemm_ws_floats() * sizeof *ws);
+    assert_non_null(ws);
+    nn__gemm(k, ws, ta, tb, M, N, K, 0.7f, A, lda, B, ldb, 0.3f, C1, ldc);
     if (rows) {
-        nn__gemm(k, ta, tb, cut, N, K, 0.7f, A, lda, B, ldb, 0.3f, C2, ldc);
-        nn__gemm(k, ta, tb, M - cut, N, K, 0.7f, A + (ta ? (size_t)cut : (size_t)cut * lda),
+        nn__gemm(k, ws, ta, tb, cut, N, K, 0.7f, A, lda, B, ldb, 0.3f, C2, ldc);
+        nn__gemm(k, ws, ta, tb, M - cut, N, K, 0.7f, A + (ta ? (size_t)cut : (size_t)cut * lda),
                  lda, B, ldb, 0.3f, C2 + (size_t)cut * ldc, ldc);
     } else {
-        nn__gemm(k, ta, tb, M, cut, K, 0.7f, A, lda, B, ldb, 0.3f, C2, ldc);
-        nn__gemm(k, ta, tb, M, N - cut, K, 0.7f, A, lda, B + (tb ? (size_t)cut * ldb : (size_t)cut),
-                 ldb, 0.3f, C2 + cut, ldc);
+        nn__gemm(k, ws, ta, tb, M, cut, K, 0.7f, A, lda, B, ldb, 0.3f, C2, ldc);
+        nn__gemm(k, ws, ta, tb, M, N - cut, K, 0.7f, A, lda,
+                 B + (tb ? (size_t)cut * ldb : (size_t)cut), ldb, 0.3f, C2 + cut, ldc);
     }
+    free(ws);
     if (memcmp(C1, C2, nc * sizeof *C1) != 0)
         fail_msg("kernel %d ta %d tb %d M %d N %d K %d cut %s at %d: results differ", (int)k, ta,
                  tb, M, N, K, rows ? "rows" : "columns", cut);
@@ -309,25 +323,26 @@ static void test_auto(void **state)
 }
 
 /* Degenerate shapes: M or N = 0 touch nothing; K = 0 gives C = beta·C without reading C when
- * beta == 0; an unavailable kernel falls back instead of failing. */
+ * beta == 0; an unavailable kernel falls back instead of failing. None of these products
+ * uses a workspace, so none is given. */
 static void test_degenerate(void **state)
 {
     (void)state;
     float A[4] = {1, 2, 3, 4}, B[4] = {1, 2, 3, 4}, C[4];
     for (int k = 0; k < NN__GEMM_COUNT; k++) {
         C[0] = 1.0f, C[1] = 2.0f, C[2] = 3.0f, C[3] = 4.0f;
-        nn__gemm((nn__gemm_kernel)k, false, false, 0, 2, 2, 1.0f, A, 2, B, 2, 0.0f, C, 2);
-        nn__gemm((nn__gemm_kernel)k, false, false, 2, 0, 2, 1.0f, A, 2, B, 2, 0.0f, C, 2);
+        nn__gemm((nn__gemm_kernel)k, NULL, false, false, 0, 2, 2, 1.0f, A, 2, B, 2, 0.0f, C, 2);
+        nn__gemm((nn__gemm_kernel)k, NULL, false, false, 2, 0, 2, 1.0f, A, 2, B, 2, 0.0f, C, 2);
         assert_float_equal(C[0], 1.0f, 0.0f);
         assert_float_equal(C[3], 4.0f, 0.0f);
-        nn__gemm((nn__gemm_kernel)k, true, true, 2, 2, 0, 1.0f, A, 2, B, 2, 2.0f, C, 2);
+        nn__gemm((nn__gemm_kernel)k, NULL, true, true, 2, 2, 0, 1.0f, A, 2, B, 2, 2.0f, C, 2);
         assert_float_equal(C[1], 4.0f, 0.0f);
     }
     C[0] = C[1] = C[2] = C[3] = NAN;
-    nn__gemm(NN__GEMM_AUTO, false, false, 2, 2, 0, 1.0f, A, 2, B, 2, 0.0f, C, 2);
+    nn__gemm(NN__GEMM_AUTO, NULL, false, false, 2, 2, 0, 1.0f, A, 2, B, 2, 0.0f, C, 2);
     for (int i = 0; i < 4; i++)
         assert_float_equal(C[i], 0.0f, 0.0f);
-    nn__gemm(NN__GEMM_COUNT, false, false, 2, 2, 2, 1.0f, A, 2, B, 2, 0.0f, C, 2);
+    nn__gemm(NN__GEMM_COUNT, NULL, false, false, 2, 2, 2, 1.0f, A, 2, B, 2, 0.0f, C, 2);
     assert_float_equal(C[0], 7.0f, 0.0f);
     assert_float_equal(C[3], 22.0f, 0.0f);
 }

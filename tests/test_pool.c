@@ -4,9 +4,11 @@
  * CI runs this under ThreadSanitizer too. Shape letters: M, N, K as in nn_internal.h; B batch
  * rows. */
 #define _POSIX_C_SOURCE 200809L /* nanosleep */
+#define _DEFAULT_SOURCE         /* MAP_ANONYMOUS */
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "test_util.h"
@@ -18,13 +20,17 @@
 typedef struct count_ctx {
     int calls[8];
     int parts_seen[8];
+    int thread[8];          /* the thread number each part ran on */
+    pthread_t ran_on[8];
 } count_ctx;
 
-static void count_part(void *ctx, int part, int parts)
+static void count_part(void *ctx, int part, int parts, int thread)
 {
     count_ctx *c = ctx;
     c->calls[part]++;
     c->parts_seen[part] = parts;
+    c->thread[part] = thread;
+    c->ran_on[part] = pthread_self();
 }
 
 static void sleep_ms(long ms)
@@ -33,7 +39,8 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-/* Every part runs exactly once, also after the workers have stopped spinning and sleep. */
+/* Every part runs exactly once, also after the workers have stopped spinning and sleep. Each
+ * runs under a thread number in 0 .. 3 that belongs to one thread only, 0 to the caller. */
 static void test_run_every_part_once(void **state)
 {
     (void)state;
@@ -41,14 +48,26 @@ static void test_run_every_part_once(void **state)
     assert_int_equal(nn__pool_create(nn__default_alloc, NULL, 4, &pool), NN_OK);
     assert_non_null(pool);
     assert_int_equal(nn__pool_threads(pool), 4);
+    pthread_t owner[4];
+    bool seen[4] = {false};
     for (int round = 0; round < 200; round++) {
         int parts = 1 + round % 4;
-        count_ctx c = {{0}, {0}};
+        count_ctx c = {{0}, {0}, {0}, {0}};
         nn__pool_run(pool, parts, count_part, &c);
         for (int p = 0; p < 8; p++)
             assert_int_equal(c.calls[p], p < parts ? 1 : 0);
-        for (int p = 0; p < parts; p++)
+        for (int p = 0; p < parts; p++) {
+            int t = c.thread[p];
             assert_int_equal(c.parts_seen[p], parts);
+            assert_true(t >= 0 && t < 4);
+            if (t == 0)
+                assert_true(pthread_equal(c.ran_on[p], pthread_self()));
+            else if (seen[t])
+                assert_true(pthread_equal(c.ran_on[p], owner[t]));
+            else
+                owner[t] = c.ran_on[p];
+            seen[t] = true;
+        }
         if (round % 50 == 49)
             sleep_ms(5); /* longer than the spin: the workers block, and must wake */
     }
@@ -58,10 +77,11 @@ static void test_run_every_part_once(void **state)
     assert_int_equal(nn__pool_create(nn__default_alloc, NULL, 1, &pool), NN_OK);
     assert_null(pool);
     assert_int_equal(nn__pool_threads(NULL), 1);
-    count_ctx c = {{0}, {0}};
+    count_ctx c = {{0}, {0}, {0}, {0}};
     nn__pool_run(NULL, 3, count_part, &c);
     assert_int_equal(c.calls[0], 1);
     assert_int_equal(c.parts_seen[0], 1);
+    assert_int_equal(c.thread[0], 0);
     nn__pool_destroy(NULL);
 }
 
@@ -89,8 +109,13 @@ static void check_mt(nn__pool *pool, nn__gemm_kernel k, bool ta, bool tb, int M,
         B[i] = rand_float(r);
     for (size_t i = 0; i < nc; i++)
         C1[i] = C2[i] = rand_float(r);
-    nn__gemm(k, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C1, ldc);
-    nn__gemm_mt(pool, k, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C2, ldc);
+    /* A workspace per thread, each exactly the size promised (AddressSanitizer checks it). */
+    size_t ws_floats = nn__gemm_ws_floats();
+    float *ws = malloc((size_t)nn__pool_threads(pool) * ws_floats * sizeof *ws);
+    assert_non_null(ws);
+    nn__gemm(k, ws, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C1, ldc);
+    nn__gemm_mt(pool, ws, k, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C2, ldc);
+    free(ws);
     if (memcmp(C1, C2, nc * sizeof *C1) != 0)
         fail_msg("kernel %d ta %d tb %d M %d N %d K %d alpha %g beta %g: results differ", (int)k,
                  ta, tb, M, N, K, (double)alpha, (double)beta);
@@ -448,6 +473,69 @@ static void test_two_threaded_models_at_once(void **state)
     nn_mat_free(&Y);
 }
 
+/* A thread with musl's default stack (128 KiB) trains and predicts, with products that pack
+ * their operands and one nn_mat_mul, and gets what the main thread gets: the packing buffers
+ * (1.1 MiB) are not on its stack. Below the stack lie 4 MiB of memory that may not be
+ * touched, so that a frame too large for the stack faults instead of landing, unnoticed, in
+ * whatever is mapped there (what the 226 KiB of buffers on the stack used to do). */
+typedef struct small_stack_job {
+    job train;
+    nn_mat C;
+} small_stack_job;
+
+static void *small_stack_main(void *arg)
+{
+    small_stack_job *j = arg;
+    train_job(&j->train);
+    nn_mat A = nn_mat_wrap(j->train.X->data, 100, 50);  /* (100, 50) of X */
+    nn_mat B = nn_mat_wrap(j->train.X->data, 40, 50);   /* (40, 50) of X, transposed */
+    j->C = (nn_mat){0};
+    if (nn_mat_alloc(&j->C, 100, 40) == NN_OK &&
+        nn_mat_mul(&j->C, &A, false, &B, true, 1.0f, 0.0f) != NN_OK)
+        nn_mat_free(&j->C);
+    return NULL;
+}
+
+static void test_small_thread_stack(void **state)
+{
+    (void)state;
+    nn_mat X, Y;
+    make_data(&X, &Y);
+    for (int threads = 1; threads <= 2; threads++) {
+        small_stack_job here = {.train = {.batch = 16, .X = &X, .Y = &Y}};
+        small_stack_job there = here;
+        here.train.params = train_with(threads, 16, &X, &Y, &here.train.pred, &here.train.P);
+        const size_t guard = 4 << 20, stack = 128 << 10;
+        char *base = mmap(NULL, guard + stack, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        assert_true(base != MAP_FAILED);
+        assert_int_equal(mprotect(base + guard, stack, PROT_READ | PROT_WRITE), 0);
+        pthread_attr_t attr;
+        pthread_t t;
+        assert_int_equal(pthread_attr_init(&attr), 0);
+        assert_int_equal(pthread_attr_setstack(&attr, base + guard, stack), 0);
+        assert_int_equal(pthread_create(&t, &attr, small_stack_main, &there), 0);
+        assert_int_equal(pthread_join(t, NULL), 0);
+        pthread_attr_destroy(&attr);
+        munmap(base, guard + stack);
+        assert_int_equal(there.train.P, here.train.P);
+        assert_memory_equal(there.train.params, here.train.params, here.train.P * sizeof(float));
+        assert_memory_equal(there.train.pred, here.train.pred, (size_t)NS * 7 * sizeof(float));
+        assert_non_null(there.C.data);
+        for (int i = 0; i < 100; i++) /* C = A·Bᵀ: floats 50i.. of X against floats 50j.. */
+            for (int j = 0; j < 40; j++) {
+                double dot = 0.0;
+                for (int p = 0; p < 50; p++)
+                    dot += (double)X.data[i * 50 + p] * X.data[j * 50 + p];
+                assert_float_equal(there.C.data[i * 40 + j], dot, 1e-4);
+            }
+        free(here.train.params), free(here.train.pred);
+        free(there.train.params), free(there.train.pred);
+        nn_mat_free(&there.C);
+    }
+    nn_mat_free(&X);
+    nn_mat_free(&Y);
+}
+
 int main(void)
 {
     const struct CMUnitTest pool[] = {
@@ -461,6 +549,7 @@ int main(void)
         cmocka_unit_test(test_threads_option_limits),
         cmocka_unit_test(test_allocation_failures),
         cmocka_unit_test(test_two_threaded_models_at_once),
+        cmocka_unit_test(test_small_thread_stack),
     };
     int failed = cmocka_run_group_tests_name("pool", pool, NULL, NULL);
     failed += cmocka_run_group_tests_name("threaded model", model, NULL, NULL);
