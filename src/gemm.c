@@ -28,6 +28,17 @@
 #define NN_GEMM_X86 0
 #endif
 
+/* The AVX-512 kernel's target. A test build (NN_GEMM_EMULATE_AVX512: tests/CMakeLists.txt)
+ * compiles it for AVX2 instead, with the few AVX-512 intrinsics it uses emulated on pairs of
+ * AVX2 vectors (tests/avx512_emulated.h), so that it runs, and is tested, on CPUs without
+ * AVX-512 as well. */
+#if NN_GEMM_X86 && defined(NN_GEMM_EMULATE_AVX512)
+#include "avx512_emulated.h"
+#define NN_GEMM_AVX512_TARGET "avx2,fma"
+#else
+#define NN_GEMM_AVX512_TARGET "avx512f,avx2,fma"
+#endif
+
 /* MR is shared by every micro-kernel, so one A packer serves them all; the ISAs differ in NR
  * (one or two vector widths). 6 rows × 2 vectors = 12 accumulators: enough independent FMA
  * chains to cover the FMA latency on two pipes, and with the 2 B vectors and the broadcast A
@@ -555,7 +566,7 @@ gemm_avx2(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, si
 /* The AVX2 design widened to 512-bit vectors: a (6, 32) tile in twelve zmm accumulators. */
 enum { NR_AVX512 = 32 };
 
-__attribute__((target("avx512f,avx2,fma"))) static void
+__attribute__((target(NN_GEMM_AVX512_TARGET))) static void
 pack_avx512(const float *X, size_t ps, size_t ls, int width, int kc, float *dst, int w)
 {
     if (w == MR)
@@ -565,7 +576,7 @@ pack_avx512(const float *X, size_t ps, size_t ls, int width, int kc, float *dst,
 }
 
 /* Stores one row of a tile, as store_row_avx2. */
-NN_GEMM_INLINE __attribute__((target("avx512f,avx2,fma"))) void
+NN_GEMM_INLINE __attribute__((target(NN_GEMM_AVX512_TARGET))) void
 store_row_avx512(float *C, __m512 t0, __m512 t1, __m512 va, __m512 vb, bool read_c)
 {
     t0 = _mm512_mul_ps(va, t0), t1 = _mm512_mul_ps(va, t1);
@@ -577,7 +588,7 @@ store_row_avx512(float *C, __m512 t0, __m512 t1, __m512 va, __m512 vb, bool read
 }
 
 /* C (MR, 32) = alpha·pa·pb + beta·C, ab = {alpha, beta}, as tile_avx2. */
-__attribute__((target("avx512f,avx2,fma"), noinline)) static void
+__attribute__((target(NN_GEMM_AVX512_TARGET), noinline)) static void
 tile_avx512(int kc, const float *restrict pa, const float *restrict pb, const float *ab,
             float *restrict C, size_t ldc)
 {
@@ -606,7 +617,7 @@ tile_avx512(int kc, const float *restrict pa, const float *restrict pb, const fl
 /* gemm_kern for avx512. The C tile is prefetched first: C is the one operand not packed, and
  * its rows (ldc apart) miss the caches on large products. A ragged tile is computed whole
  * into T, and only its (m, n) corner stored to C. */
-__attribute__((target("avx512f,avx2,fma"))) static void
+__attribute__((target(NN_GEMM_AVX512_TARGET))) static void
 kern_avx512(int kc, const float *restrict pa, const float *restrict pb, float *restrict C,
             size_t ldc, float alpha, float beta, int m, int n)
 {
@@ -634,7 +645,7 @@ kern_avx512(int kc, const float *restrict pa, const float *restrict pb, float *r
 
 static const gemm_arch arch_avx512 = {NR_AVX512, kern_avx512, pack_avx512};
 
-__attribute__((target("avx512f,avx2,fma"))) static void
+__attribute__((target(NN_GEMM_AVX512_TARGET))) static void
 gemm_avx512(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, size_t lda,
             const float *B, size_t ldb, float beta, float *C, size_t ldc, float *pa, float *pb)
 {
@@ -835,8 +846,12 @@ bool nn__gemm_available(nn__gemm_kernel k)
     case NN__GEMM_AVX2:
         return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     case NN__GEMM_AVX512:
+#ifdef NN_GEMM_EMULATE_AVX512
+        return nn__gemm_available(NN__GEMM_AVX2);
+#else
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
                __builtin_cpu_supports("fma");
+#endif
 #endif
     default:
         return false;
