@@ -115,13 +115,21 @@ nn_status nn_model_create(int n_in, const nn_layer_spec *layers, int n_layers,
     return NN_OK;
 }
 
+/* The products' packing buffers (nn__reserve). */
+static void free_gemm_ws(nn_model *m)
+{
+    nn__alloc(m, m->gemm_ws, m->gemm_ws_bytes, 0);
+    m->gemm_ws = NULL;
+    m->gemm_ws_bytes = 0;
+}
+
 void nn_model_destroy(nn_model *m)
 {
     if (!m)
         return;
     nn__pool_destroy(m->pool);
     nn__alloc(m, m->work, m->work_bytes, 0);
-    nn__alloc(m, m->gemm_ws, m->gemm_ws_bytes, 0);
+    free_gemm_ws(m);
     nn__meta_free_all(m);
     nn__optim_free(m);
     if (m->params)
@@ -181,24 +189,28 @@ static size_t layer_buffers(const nn__layer *L)
     return 2 + (L->act != NN_ACT_LINEAR) + (L->dropout > 0.0f);
 }
 
-/* Whether a product of a forward or backward pass of B rows packs its operands: each
- * layer's Z = X·Wᵀ (B, O, I), dW = dZᵀ·X (O, I, B) and dX = dZ·W (B, I, O). */
-static bool products_need_ws(const nn_model *m, int B)
+/* Whether a product of a forward pass of `rows` rows, or of a backward pass of
+ * `backward_rows` rows (0: none), packs its operands. Each layer computes Z = X·Wᵀ
+ * (B, O, I) forward, and dW = dZᵀ·X (O, I, B) and, above the first, dX = dZ·W (B, I, O)
+ * backward. */
+static bool products_need_ws(const nn_model *m, int rows, int backward_rows)
 {
+    int B = backward_rows;
     for (int l = 0; l < m->n_layers; l++) {
         int O = m->layers[l].n_out, I = m->layers[l].n_in;
-        if (nn__gemm_needs_ws(false, true, B, O, I) || nn__gemm_needs_ws(true, false, O, I, B) ||
-            nn__gemm_needs_ws(false, false, B, I, O))
+        if (nn__gemm_needs_ws(false, true, rows, O, I) ||
+            (B > 0 && nn__gemm_needs_ws(true, false, O, I, B)) ||
+            (B > 0 && l > 0 && nn__gemm_needs_ws(false, false, B, I, O)))
             return true;
     }
     return false;
 }
 
-/* The packing buffers, once: a model that never packs (a tiny network, batch-1 inference)
- * never holds them. */
-static nn_status reserve_gemm_ws(nn_model *m, int B)
+/* The packing buffers, once, when a product first needs them: a model that never packs (a
+ * tiny network, batch-1 inference, per-sample training) never holds them. */
+static nn_status reserve_gemm_ws(nn_model *m, int rows, int backward_rows)
 {
-    if (m->gemm_ws || !products_need_ws(m, B))
+    if (m->gemm_ws || !products_need_ws(m, rows, backward_rows))
         return NN_OK;
     size_t bytes = (size_t)nn__pool_threads(m->pool) * nn__gemm_ws_floats() * sizeof(float);
     m->gemm_ws = nn__alloc(m, NULL, 0, bytes);
@@ -208,24 +220,28 @@ static nn_status reserve_gemm_ws(nn_model *m, int B)
     return NN_OK;
 }
 
-nn_status nn__reserve(nn_model *m, int B)
+nn_status nn__reserve(nn_model *m, int B, int backward_rows)
 {
+    /* A forward pass may run on any number of rows up to the capacity (nn_predict's chunks). */
+    bool had_ws = m->gemm_ws != NULL;
+    if (reserve_gemm_ws(m, B > m->cap ? B : m->cap, backward_rows) != NN_OK)
+        return NN_ERR_NOMEM;
     if (B <= m->cap)
         return NN_OK;
-    if (reserve_gemm_ws(m, B) != NN_OK)
-        return NN_ERR_NOMEM;
     /* Floats per batch row: the input, then Z, dZ, A (unless linear) and D (with dropout)
      * of every layer. */
     size_t per_row = (size_t)m->n_in;
     for (int l = 0; l < m->n_layers; l++)
         per_row += (size_t)m->layers[l].n_out * layer_buffers(&m->layers[l]);
-    if ((size_t)B > SIZE_MAX / sizeof(float) / per_row)
-        return NN_ERR_NOMEM;
-    size_t bytes = (size_t)B * per_row * sizeof(float);
     /* realloc-shaped: on failure the old workspace is untouched and still laid out. */
-    float *work = nn__alloc(m, m->work, m->work_bytes, bytes);
-    if (!work)
+    size_t bytes = (size_t)B <= SIZE_MAX / sizeof(float) / per_row
+                       ? (size_t)B * per_row * sizeof(float) : 0;
+    float *work = bytes ? nn__alloc(m, m->work, m->work_bytes, bytes) : NULL;
+    if (!work) {
+        if (!had_ws) /* the model as it was */
+            free_gemm_ws(m);
         return NN_ERR_NOMEM;
+    }
     m->work = work;
     m->work_bytes = bytes;
     m->cap = B;
@@ -435,7 +451,7 @@ nn_status nn_forward(nn_model *m, const nn_mat *X, nn_mat *Out)
     int B = X->rows, O = nn__out_layer(m)->n_out;
     if (X->cols != m->n_in || (Out && (Out->rows != B || Out->cols != O)))
         return NN_ERR_SHAPE;
-    nn_status s = nn__reserve(m, B);
+    nn_status s = nn__reserve(m, B, B); /* nn_backward may follow */
     if (s != NN_OK)
         return s;
     memcpy(m->X, X->data, nn__mat_size(X) * sizeof(float));
@@ -488,7 +504,7 @@ nn_status nn_grad_check(nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss l
         return NN_ERR_INVALID_ARG;
     nn_status s = nn__check_data(m, X, Y, loss, &loss);
     if (s == NN_OK)
-        s = nn__reserve(m, X->rows);
+        s = nn__reserve(m, X->rows, X->rows);
     if (s != NN_OK)
         return s;
     size_t P = m->n_params, bytes = P * sizeof(float);

@@ -137,9 +137,10 @@ void *nn__default_alloc(void *user, void *ptr, size_t osize, size_t nsize);
 
 void *nn__alloc(nn_model *m, void *ptr, size_t osize, size_t nsize);
 /* Grows the workspace to hold B rows, and allocates the products' packing buffers the first
- * time a product at B rows needs them; NN_ERR_NOMEM leaves the model as it was. Any growth
- * forgets the last forward (batch = 0). */
-nn_status nn__reserve(nn_model *m, int B);
+ * time a product needs them: a forward pass of up to max(B, cap) rows, or a backward pass of
+ * backward_rows rows (0 if none will follow). NN_ERR_NOMEM leaves the model as it was. Any
+ * growth forgets the last forward (batch = 0). */
+nn_status nn__reserve(nn_model *m, int B, int backward_rows);
 /* Runs X (B, n_in) forward through every layer (B <= cap); X may be m->X or caller memory. */
 void nn__forward(nn_model *m, const float *X, int B, bool training);
 /* What nn__backward does with the gradients. */

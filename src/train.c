@@ -243,7 +243,9 @@ nn_status nn_train(nn_model *m, const nn_mat *X, const nn_mat *Y, const nn_train
     int O = nn__out_layer(m)->n_out, rows = o.batch_size < r.n_train ? o.batch_size : r.n_train;
     if (X_val && rows < (X_val->rows < CHUNK_ROWS ? X_val->rows : CHUNK_ROWS))
         rows = X_val->rows < CHUNK_ROWS ? X_val->rows : CHUNK_ROWS;
-    s = nn__reserve(m, rows);
+    bool per_sample = o.batch_size == 1 && nn__sample_step_fits(m); /* no products */
+    int batch_rows = o.batch_size < r.n_train ? o.batch_size : r.n_train;
+    s = nn__reserve(m, rows, per_sample ? 0 : batch_rows);
     if (s != NN_OK) {
         nn__alloc(m, r.block, r.bytes, 0);
         return s;
@@ -259,7 +261,6 @@ nn_status nn_train(nn_model *m, const nn_mat *X, const nn_mat *Y, const nn_train
         return s;
     }
     m->batch = 0; /* the workspace is about to hold training batches */
-    bool per_sample = o.batch_size == 1 && nn__sample_step_fits(m);
     double best_val = INFINITY;
     int since_best = 0;
 
@@ -314,7 +315,7 @@ nn_status nn_predict(nn_model *m, const nn_mat *X, nn_mat *Out)
     int N = X->rows, O = nn__out_layer(m)->n_out;
     if (X->cols != m->n_in || Out->rows != N || Out->cols != O)
         return NN_ERR_SHAPE;
-    nn_status s = nn__reserve(m, N < CHUNK_ROWS ? N : CHUNK_ROWS);
+    nn_status s = nn__reserve(m, N < CHUNK_ROWS ? N : CHUNK_ROWS, 0);
     if (s != NN_OK)
         return s;
     m->batch = 0;
@@ -330,7 +331,7 @@ nn_status nn_predict(nn_model *m, const nn_mat *X, nn_mat *Out)
 static nn_status evaluate_rows(nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss loss,
                                double *loss_value, double *accuracy)
 {
-    nn_status s = nn__reserve(m, X->rows < CHUNK_ROWS ? X->rows : CHUNK_ROWS);
+    nn_status s = nn__reserve(m, X->rows < CHUNK_ROWS ? X->rows : CHUNK_ROWS, 0);
     if (s != NN_OK)
         return s;
     m->batch = 0;

@@ -191,6 +191,7 @@ static void check_kernel(nn__gemm_kernel k)
     check_shape(k, &r, 102, 144, 256);
     check_shape(k, &r, 192, 256, 129);
     check_shape(k, &r, 97, 1024, 256);
+    check_shape(k, &r, 97, 1100, 256);
 }
 
 static void test_portable(void **state)

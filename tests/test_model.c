@@ -502,6 +502,63 @@ static void test_allocation_failures(void **state)
     assert_int_equal(c.live_bytes, 0);
 }
 
+/* The products' packing buffers (about 1.1 MiB a thread) are allocated the first time a
+ * product packs, one per thread, and never for work whose products do not pack: batch-1
+ * inference, the per-sample training path. Failing to get them, or the workspace after
+ * them, is NN_ERR_NOMEM and leaves the model's memory as it was. */
+static void test_packing_buffers_when_needed(void **state)
+{
+    (void)state;
+    const long long ws_bytes = (long long)(nn__gemm_ws_floats() * sizeof(float));
+    counting_alloc c = {0};
+    nn_model_opts opts = {.seed = 1, .threads = 2, .alloc = counting_alloc_fn, .alloc_user = &c};
+    nn_layer_spec specs[] = {{.units = 256, .act = NN_ACT_RELU},
+                             {.units = 10, .act = NN_ACT_SOFTMAX}};
+    nn_model *m = NULL;
+    assert_int_equal(nn_model_create(784, specs, 2, &opts, &m), NN_OK);
+    nn_mat X, Out, Out1;
+    assert_int_equal(nn_mat_alloc(&X, 64, 784), NN_OK);
+    assert_int_equal(nn_mat_alloc(&Out, 64, 10), NN_OK);
+    assert_int_equal(nn_mat_alloc(&Out1, 1, 10), NN_OK);
+    fill_uniform(&X, -1, 1, 3);
+    nn_mat X1 = nn_mat_wrap(X.data, 1, 784);
+    long long created = c.live_bytes;
+    assert_int_equal(nn_predict(m, &X1, &Out1), NN_OK);
+    assert_true(c.live_bytes - created < ws_bytes); /* one row: no packing */
+    for (int fail = 1; fail <= 2; fail++) { /* the buffers, then the workspace after them */
+        long long before = c.live_bytes;
+        c.fail_at = c.calls + fail;
+        assert_int_equal(nn_predict(m, &X, &Out), NN_ERR_NOMEM);
+        assert_int_equal(c.live_bytes, before);
+    }
+    c.fail_at = 0;
+    long long before = c.live_bytes;
+    assert_int_equal(nn_predict(m, &X, &Out), NN_OK);
+    assert_true(c.live_bytes - before >= 2 * ws_bytes); /* one per thread */
+    for (int j = 0; j < 10; j++) /* row 0 either way, up to the two paths' rounding */
+        assert_float_equal(Out.data[j], Out1.data[j], 1e-5);
+    nn_model_destroy(m);
+    assert_int_equal(c.live_bytes, 0);
+
+    /* Per-sample training: 1,024 weights in the first layer, trained one row at a time. */
+    nn_layer_spec tiny[] = {{.units = 32, .act = NN_ACT_TANH}, {.units = 1, .act = NN_ACT_SIGMOID}};
+    opts.threads = 1;
+    assert_int_equal(nn_model_create(32, tiny, 2, &opts, &m), NN_OK);
+    nn_mat Xt = nn_mat_wrap(X.data, 8, 32), Y;
+    assert_int_equal(nn_mat_alloc(&Y, 8, 1), NN_OK);
+    for (int i = 0; i < 8; i++)
+        Y.data[i] = (float)(i % 2);
+    nn_train_opts o = nn_train_defaults();
+    o.epochs = 2;
+    o.batch_size = 1;
+    created = c.live_bytes;
+    assert_int_equal(nn_train(m, &Xt, &Y, &o), NN_OK);
+    assert_true(c.live_bytes - created < ws_bytes);
+    nn_model_destroy(m);
+    assert_int_equal(c.live_bytes, 0);
+    nn_mat_free(&X), nn_mat_free(&Out), nn_mat_free(&Out1), nn_mat_free(&Y);
+}
+
 int main(void)
 {
     const struct CMUnitTest construction[] = {
@@ -509,6 +566,7 @@ int main(void)
         cmocka_unit_test(test_layout_and_views),
         cmocka_unit_test(test_same_seed_same_weights),
         cmocka_unit_test(test_allocation_failures),
+        cmocka_unit_test(test_packing_buffers_when_needed),
     };
     const struct CMUnitTest passes[] = {
         cmocka_unit_test(test_forward_matches_plain_loops),
