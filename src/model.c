@@ -1,8 +1,10 @@
 /* The network: dense layers over one flat parameter buffer and one flat gradient buffer,
  * and the forward and backward passes through them.
  * Shape letters: B batch rows, I a layer's inputs, O its outputs, P parameters. */
+#include <float.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -426,6 +428,51 @@ double nn__backward(nn_model *m, const float *X, int B, const float *Y, int ycol
         act_backward(m->pool, prev, B, mode == NN__GRAD_ADD); /* dL/dA → dL/dZ in place */
     }
     return value;
+}
+
+/* The bits of max |v_i| over n values, as an integer: at least 0x7f800000 (those of +inf)
+ * exactly when some v_i is infinite or NaN. The bit patterns of |v| order as their values do
+ * and NaN's lie above infinity's, so an integer max serves, and vectorizes. */
+static uint32_t max_abs_bits(const float *v, size_t n)
+{
+    uint32_t max = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, &v[i], sizeof bits);
+        bits &= 0x7fffffffu;
+        max = bits > max ? bits : max;
+    }
+    return max;
+}
+
+static double bits_value(uint32_t bits)
+{
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+bool nn__grads_surely_finite(const nn_model *m, const float *X, int B)
+{
+    /* A sum of B terms of magnitude at most t, rounded at each step, stays below
+     * B·t·(1 + 2^-24)^B <= B·t·1.07 while B <= 2^20. */
+    if (B > 1 << 20)
+        return false;
+    const double limit = FLT_MAX / (1.07 * B);
+    for (int l = 0; l < m->n_layers; l++) {
+        const nn__layer *L = &m->layers[l];
+        const float *in = l > 0 ? layer_output(&m->layers[l - 1], m->dropped) : X;
+        uint32_t dz = max_abs_bits(L->dZ, (size_t)B * L->n_out);
+        uint32_t x = max_abs_bits(in, (size_t)B * L->n_in);
+        if (dz >= 0x7f800000u || x >= 0x7f800000u)
+            return false;
+        double dz_max = bits_value(dz), x_max = bits_value(x);
+        if (dz_max * x_max >= limit || dz_max >= limit) /* dW = dZᵀ·X, db = Σ_rows dZ */
+            return false;
+        if (L->n_slopes && max_abs_bits(L->ds, (size_t)L->n_slopes) >= 0x7f800000u)
+            return false;
+    }
+    return true;
 }
 
 nn_status nn__check_data(const nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss loss,

@@ -153,6 +153,13 @@ typedef enum nn__grad_mode {
  * input of that forward. The loss is resolved and Y checked by the caller. */
 double nn__backward(nn_model *m, const float *X, int B, const float *Y, int ycols,
                     nn_loss loss, nn__grad_mode mode, long *correct);
+/* After nn__backward of X (B rows) with NN__GRAD_SET: true only if every gradient is surely
+ * finite, judged from the products' operands rather than from the gradients themselves.
+ * dW = dZᵀ·X multiplies every element of dZ with every element of X, so a NaN or an infinity
+ * in either reaches dW; with both finite, dW and db can only overflow if the largest |dZ|
+ * times the largest |X|, times B, nears FLT_MAX. The operands are a few hundred rows, still
+ * in cache; the gradients are every parameter's, out of it. False means: scan them. */
+bool nn__grads_surely_finite(const nn_model *m, const float *X, int B);
 /* Training one sample at a time (batch 1) on a path of its own: nn__sample_step_fits says
  * whether the model may take it (no dropout, no PReLU, every layer's W at most
  * NN__SAMPLE_MAX_W weights, where plain loops beat the general products). nn__sample_step

@@ -142,7 +142,10 @@ static nn_status run_epoch(nn_model *m, const nn_mat *X, const nn_mat *Y, const 
             /* GRAD_SET: the product writes dW afresh, so no zero_grad pass over all gradients. */
             value = nn__backward(m, m->X, B, Ybatch, Y->cols, loss, NN__GRAD_SET, &batch_hits);
         }
-        if (!isfinite(value) || !grads_finite(m))
+        /* On the general path the operands vouch for the gradients, almost always: the scan
+         * of every gradient (a pass over all parameters) is then not needed. */
+        bool vouched = !per_sample && nn__grads_surely_finite(m, m->X, B);
+        if (!isfinite(value) || !(vouched || grads_finite(m)))
             return NN_ERR_DIVERGED;
         nn__optim_apply(m, &o->optim, lr); /* plain SGD: W -= lr·dW, as the seed writes it */
         *loss_sum += value * B;

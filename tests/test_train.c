@@ -278,6 +278,52 @@ static void test_per_sample_path_matches_steps(void **state)
     }
 }
 
+/* nn_train skips its scan of every gradient when the products' operands vouch for them
+ * (nn__grads_surely_finite). On a 1-1 linear model trained with MSE on 4 rows, one input of
+ * 1e19 and a weight w give dW ≈ (w/2)·1e38: the operands vouch for ordinary data only, not
+ * for w = 6 (dW 3e38, finite) nor w = 8 (dW overflows) nor w = NaN; and nn_train, which then
+ * scans, trains on with w = 6 and stops at once with w = 8 or NaN. */
+static void test_operands_vouch_for_gradients(void **state)
+{
+    (void)state;
+    static const struct {
+        float x0, w;
+        bool vouched, finite;
+    } cases[] = {{0.5f, 0.7f, true, true}, {1e19f, 6.0f, false, true},
+                 {1e19f, 8.0f, false, false}, {0.5f, NAN, false, false}};
+    nn_layer_spec spec = {.units = 1, .act = NN_ACT_LINEAR};
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        float x[4] = {cases[c].x0, 0.5f, -0.5f, 0.25f}, y[4] = {0};
+        nn_mat X = nn_mat_wrap(x, 4, 1), Y = nn_mat_wrap(y, 4, 1);
+        nn_model *m = make_model(1, &spec, 1, 1);
+        float *params, *grads;
+        size_t P = nn_model_params(m, &params, &grads);
+        params[0] = cases[c].w, params[1] = 0.0f;
+        assert_int_equal(nn_zero_grad(m), NN_OK);
+        assert_int_equal(nn_forward(m, &X, NULL), NN_OK);
+        assert_int_equal(nn_backward(m, &Y, NN_LOSS_MSE, NULL), NN_OK);
+        assert_true(nn__grads_surely_finite(m, m->X, 4) == cases[c].vouched);
+        bool finite = true;
+        for (size_t i = 0; i < P; i++)
+            finite = finite && isfinite(grads[i]);
+        assert_true(finite == cases[c].finite);
+        if (cases[c].vouched)
+            assert_true(finite); /* what the condition promises */
+
+        params[0] = cases[c].w, params[1] = 0.0f;
+        nn_train_opts o = nn_train_defaults();
+        o.epochs = 1;
+        o.batch_size = 4;
+        o.loss = NN_LOSS_MSE;
+        assert_int_equal(nn_train(m, &X, &Y, &o), cases[c].finite ? NN_OK : NN_ERR_DIVERGED);
+        if (cases[c].finite)
+            assert_true(params[0] != cases[c].w); /* the step was taken */
+        else if (!isnan(cases[c].w))
+            assert_true(params[0] == cases[c].w); /* and here it was not */
+        nn_model_destroy(m);
+    }
+}
+
 /* A learning rate far too large makes the loss overflow: training stops with its own status
  * and the weights are those of the last step whose loss and gradient were finite. At batch 4
  * and at batch 1 (the per-sample path). */
@@ -735,6 +781,7 @@ int main(void)
         cmocka_unit_test(test_learns_a_line),
         cmocka_unit_test(test_callback_stops_training),
         cmocka_unit_test(test_divergence_stops),
+        cmocka_unit_test(test_operands_vouch_for_gradients),
         cmocka_unit_test(test_per_sample_path_matches_steps),
     };
     const struct CMUnitTest inference[] = {
