@@ -322,6 +322,27 @@ static void test_operands_vouch_for_gradients(void **state)
             assert_true(params[0] == cases[c].w); /* and here it was not */
         nn_model_destroy(m);
     }
+    /* Wider layers (20 by 20, 4 rows: 80 values of dZ and of X each), so that the maxima run
+     * over several vector lanes: one NaN weight, or one input of 1e37, anywhere, is seen. */
+    nn_layer_spec wide = {.units = 20, .act = NN_ACT_LINEAR};
+    for (int c = 0; c < 3; c++) {
+        float x[4 * 20], y[4 * 20] = {0};
+        for (int i = 0; i < 4 * 20; i++)
+            x[i] = 0.01f * (float)(i % 7);
+        if (c == 2)
+            x[53] = 1e37f;
+        nn_mat X = nn_mat_wrap(x, 4, 20), Y = nn_mat_wrap(y, 4, 20);
+        nn_model *m = make_model(20, &wide, 1, 2);
+        float *params, *grads;
+        nn_model_params(m, &params, &grads);
+        if (c == 1)
+            params[20 * 13 + 5] = NAN; /* W(13, 5): output 13 is NaN in every row */
+        assert_int_equal(nn_zero_grad(m), NN_OK);
+        assert_int_equal(nn_forward(m, &X, NULL), NN_OK);
+        assert_int_equal(nn_backward(m, &Y, NN_LOSS_MSE, NULL), NN_OK);
+        assert_true(nn__grads_surely_finite(m, m->X, 4) == (c == 0));
+        nn_model_destroy(m);
+    }
 }
 
 /* A learning rate far too large makes the loss overflow: training stops with its own status
