@@ -148,8 +148,6 @@ static const int MLP_SHAPES[][3] = {{64, 256, 784}, {256, 784, 64}, {64, 784, 25
                                     {64, 128, 256}, {128, 256, 64}, {64, 256, 128},
                                     {64, 10, 128},  {10, 128, 64},  {64, 128, 10}};
 
-/* Every small shape, a random sample of the larger ones, the MLP's shapes and shapes that
- * cross several cache blocks in each dimension. */
 /* Whether this build tests kernel k. The build whose AVX-512 kernel runs on emulated
  * intrinsics (NN_GEMM_EMULATE_AVX512, tests/avx512_emulated.h) tests that kernel only: the
  * others are the plain build's. */
@@ -162,6 +160,8 @@ static bool tested_here(nn__gemm_kernel k)
     return nn__gemm_available(k);
 }
 
+/* Every small shape, a random sample of the larger ones, the MLP's shapes and shapes that
+ * cross several cache blocks in each dimension. */
 static void check_kernel(nn__gemm_kernel k)
 {
     if (!tested_here(k))
