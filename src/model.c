@@ -352,20 +352,29 @@ static void bias_columns(void *ctx, size_t lo, size_t hi)
     }
 }
 
-/* Given dZ = dL/dZ in L->dZ: dW (+)= dZᵀ·X, db (+)= Σ_rows dZ, and dX = dZ·W if dX is
- * wanted (the first layer's input gradient is never needed). */
-static void dense_backward(nn__pool *pool, float *ws, nn__layer *L, const float *X /* (B, I) */,
-                           int B, float *dX /* (B, I) or NULL */, bool accumulate)
+/* Given dZ = dL/dZ in L->dZ: db (+)= Σ_rows dZ, and dX = dZ·W if dX is wanted (the first
+ * layer's input gradient is never needed). The weights' own gradient is weight_product's. */
+static void dense_backward(nn__pool *pool, float *ws, nn__layer *L, int B,
+                           float *dX /* (B, I) or NULL */, bool accumulate)
 {
     int I = L->n_in, O = L->n_out;
-    nn__gemm_mt(pool, ws, NN__GEMM_AUTO, true, false, O, I, B, 1.0f, L->dZ, O, X, I,
-                accumulate ? 1.0f : 0.0f, L->dW, I);
     /* Columns in runs of 16 floats (a cache line's worth): the parts share at most one line. */
     bias_job bias = {L, B, accumulate};
     nn__pool_for(pool, (size_t)O, 16, nn__min_items((size_t)B), bias_columns, &bias);
     if (dX)
         nn__gemm_mt(pool, ws, NN__GEMM_AUTO, false, false, B, I, O, 1.0f, L->dZ, O, L->W, I,
                     0.0f, dX, I);
+}
+
+/* C = alpha·dZᵀ·X + beta·C (O, I), for C = dW (alpha 1: the gradient, set or added) or
+ * C = W (alpha -lr, beta 1: a plain SGD step that never stores dW). */
+static void weight_product(nn__pool *pool, float *ws, const nn__layer *L,
+                           const float *X /* (B, I) */, int B, float alpha, float beta,
+                           float *C)
+{
+    int I = L->n_in, O = L->n_out;
+    nn__gemm_mt(pool, ws, NN__GEMM_AUTO, true, false, O, I, B, alpha, L->dZ, O, X, I, beta, C,
+                I);
 }
 
 /* Inverted dropout: D = A·keep/(1 - p), keep ~ Bernoulli(1 - p). The stream's state is
@@ -401,33 +410,81 @@ void nn__forward(nn_model *m, const float *X, int B, bool training)
     m->dropped = training;
 }
 
-double nn__backward(nn_model *m, const float *X, int B, const float *Y, int ycols,
-                    nn_loss loss, nn__grad_mode mode, long *correct)
+/* The loss of the last forward against Y and, if backprop, its gradient with respect to the
+ * output layer's Z, in that layer's dZ (set, or added if accumulate). */
+static double output_delta(nn_model *m, int B, const float *Y, int ycols, nn_loss loss,
+                           bool backprop, bool accumulate, long *correct)
 {
-    bool backprop = mode != NN__LOSS_ONLY;
     nn__layer *out = &m->layers[m->n_layers - 1];
     /* CE and BCE are taken from the logits, fused with their activation: dZ = (a - y)/n
      * comes straight out of the loss. MSE is taken on A and chained through g'. */
     bool on_logits = loss != NN_LOSS_MSE;
     double value = nn__loss_mt(m->pool, loss, B, out->n_out, on_logits ? out->Z : out->A, Y,
                                ycols, backprop ? out->dZ : NULL, correct);
-    if (!backprop)
-        return value;
-    if (!on_logits)
-        act_backward(m->pool, out, B, mode == NN__GRAD_ADD);
+    if (backprop && !on_logits)
+        act_backward(m->pool, out, B, accumulate);
+    return value;
+}
+
+/* From the output layer's dZ down: every layer's dZ, db and (PReLU) ds. Each dX = dZ·W uses
+ * the weights as they were in the forward pass, so all of them come before any step. */
+static void backward_deltas(nn_model *m, int B, bool accumulate)
+{
     for (int l = m->n_layers - 1; l >= 0; l--) {
         nn__layer *L = &m->layers[l], *prev = l > 0 ? &m->layers[l - 1] : NULL;
-        dense_backward(m->pool, m->gemm_ws, L, prev ? layer_output(prev, m->dropped) : X, B,
-                       prev ? prev->dZ : NULL, mode == NN__GRAD_ADD);
+        dense_backward(m->pool, m->gemm_ws, L, B, prev ? prev->dZ : NULL, accumulate);
         if (!prev)
             continue;
         if (m->dropped && prev->dropout > 0.0f) { /* dL/dA = dL/dD · keep/(1 - p) */
             nn_rng same = prev->mask_rng;
             dropout_mask(prev, B, prev->dZ, &same);
         }
-        act_backward(m->pool, prev, B, mode == NN__GRAD_ADD); /* dL/dA → dL/dZ in place */
+        act_backward(m->pool, prev, B, accumulate); /* dL/dA → dL/dZ in place */
     }
+}
+
+/* The input of layer l in the last forward pass. */
+static const float *layer_input(const nn_model *m, const float *X, int l)
+{
+    return l > 0 ? layer_output(&m->layers[l - 1], m->dropped) : X;
+}
+
+double nn__backward(nn_model *m, const float *X, int B, const float *Y, int ycols,
+                    nn_loss loss, nn__grad_mode mode, long *correct)
+{
+    bool backprop = mode != NN__LOSS_ONLY, accumulate = mode == NN__GRAD_ADD;
+    double value = output_delta(m, B, Y, ycols, loss, backprop, accumulate, correct);
+    if (!backprop)
+        return value;
+    backward_deltas(m, B, accumulate);
+    for (int l = 0; l < m->n_layers; l++) /* dW (+)= dZᵀ·X */
+        weight_product(m->pool, m->gemm_ws, &m->layers[l], layer_input(m, X, l), B, 1.0f,
+                       accumulate ? 1.0f : 0.0f, m->layers[l].dW);
     return value;
+}
+
+bool nn__backward_sgd(nn_model *m, const float *X, int B, const float *Y, int ycols,
+                      nn_loss loss, float lr, double *value, long *correct)
+{
+    *value = output_delta(m, B, Y, ycols, loss, true, false, correct);
+    backward_deltas(m, B, false);
+    if (!isfinite(*value) || !nn__grads_surely_finite(m, X, B)) {
+        for (int l = 0; l < m->n_layers; l++) /* for the caller to scan and step */
+            weight_product(m->pool, m->gemm_ws, &m->layers[l], layer_input(m, X, l), B, 1.0f,
+                           0.0f, m->layers[l].dW);
+        return false;
+    }
+    for (int l = 0; l < m->n_layers; l++) {
+        nn__layer *L = &m->layers[l];
+        /* W ← W - lr·dZᵀ·X: the product scales its sums by -lr and adds W, the arithmetic of
+         * W -= lr·dW with dW = dZᵀ·X (see test_train_equals_manual_loop for its rounding) */
+        weight_product(m->pool, m->gemm_ws, L, layer_input(m, X, l), B, -lr, 1.0f, L->W);
+        for (int j = 0; j < L->n_out; j++)
+            L->b[j] -= lr * L->db[j];
+        for (int k = 0; k < L->n_slopes; k++)
+            L->s[k] -= lr * L->ds[k];
+    }
+    return true;
 }
 
 /* max(max, the bits of |v| as an integer). */
@@ -476,7 +533,7 @@ bool nn__grads_surely_finite(const nn_model *m, const float *X, int B)
     const double limit = FLT_MAX / (1.07 * B);
     for (int l = 0; l < m->n_layers; l++) {
         const nn__layer *L = &m->layers[l];
-        const float *in = l > 0 ? layer_output(&m->layers[l - 1], m->dropped) : X;
+        const float *in = layer_input(m, X, l);
         int32_t dz = max_abs_bits(L->dZ, (size_t)B * L->n_out);
         int32_t x = max_abs_bits(in, (size_t)B * L->n_in);
         if (dz >= 0x7f800000 || x >= 0x7f800000)

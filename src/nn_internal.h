@@ -160,6 +160,14 @@ double nn__backward(nn_model *m, const float *X, int B, const float *Y, int ycol
  * times the largest |X|, times B, nears FLT_MAX. The operands are a few hundred rows, still
  * in cache; the gradients are every parameter's, out of it. False means: scan them. */
 bool nn__grads_surely_finite(const nn_model *m, const float *X, int B);
+/* Back-propagation fused with a plain SGD step (nn__optim_is_plain): after the loss, every
+ * layer's dZ, db and ds, then W ← W - lr·dZᵀ·X in the product that would have computed dW,
+ * and b, s from db, ds. dW is never stored, and no pass over every parameter follows. *value
+ * gets the loss. Returns false, with nothing updated and every gradient computed as
+ * NN__GRAD_SET would, if the loss is not finite or nn__grads_surely_finite does not vouch
+ * for the gradients: the caller then checks and steps as with nn__backward. */
+bool nn__backward_sgd(nn_model *m, const float *X, int B, const float *Y, int ycols,
+                      nn_loss loss, float lr, double *value, long *correct);
 /* Training one sample at a time (batch 1) on a path of its own: nn__sample_step_fits says
  * whether the model may take it (no dropout, no PReLU, every layer's W at most
  * NN__SAMPLE_MAX_W weights, where plain loops beat the general products). nn__sample_step
@@ -200,6 +208,8 @@ nn_status nn__optim_check(const nn_optim_opts *o);
  * be allocated; either leaves the model unchanged. After NN_OK, nn__optim_apply with options
  * of the same kind cannot fail and allocates nothing. */
 nn_status nn__optim_prepare(nn_model *m, const nn_optim_opts *o);
+/* Whether o is plain SGD, p -= lr·dp: no momentum, weight decay or clipping. */
+bool nn__optim_is_plain(const nn_optim_opts *o);
 /* One update of m->params from m->grads with prepared options o and a finite lr >= 0. */
 void nn__optim_apply(nn_model *m, const nn_optim_opts *o, float lr);
 /* Frees the optimizer state (model destruction). */

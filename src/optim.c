@@ -311,10 +311,15 @@ static void apply_range(void *ctx, size_t lo, size_t hi)
  * summed first, on the caller), so the parameters are cut into ranges over the model's threads,
  * in runs of 16 (a cache line's worth). Plain SGD streams 2 floats per parameter, the others 4:
  * that sets how many parameters a part needs to be worth a hand-off. */
+bool nn__optim_is_plain(const nn_optim_opts *o)
+{
+    return o->kind == NN_OPT_SGD && o->momentum == 0.0f && o->weight_decay == 0.0f &&
+           o->clip_norm == 0.0f;
+}
+
 void nn__optim_apply(nn_model *m, const nn_optim_opts *opts, float lr)
 {
-    if (opts->kind == NN_OPT_SGD && opts->momentum == 0.0f && opts->weight_decay == 0.0f &&
-        opts->clip_norm == 0.0f) { /* the same arithmetic, one loop */
+    if (nn__optim_is_plain(opts)) { /* the same arithmetic, one loop */
         plain_job j = {m->params, m->grads, lr};
         nn__pool_for(m->pool, m->n_params, 16, nn__min_items(2), plain_range, &j);
         return;

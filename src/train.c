@@ -127,10 +127,12 @@ static nn_status run_epoch(nn_model *m, const nn_mat *X, const nn_mat *Y, const 
                            int N, float *Ybatch, const nn_train_opts *o, nn_loss loss, float lr,
                            bool per_sample, double *loss_sum, long *hits)
 {
+    bool plain = nn__optim_is_plain(&o->optim);
     for (int start = 0; start < N; start += o->batch_size) {
         int B = N - start < o->batch_size ? N - start : o->batch_size;
         long batch_hits = 0;
         double value;
+        bool stepped = false, vouched = false;
         if (per_sample) {
             value = nn__sample_step(m, X->data + (size_t)order[start] * X->cols,
                                     Y->data + (size_t)order[start] * Y->cols, Y->cols, loss,
@@ -139,15 +141,23 @@ static nn_status run_epoch(nn_model *m, const nn_mat *X, const nn_mat *Y, const 
             gather(m->pool, m->X, X->data, X->cols, order + start, B);
             gather(m->pool, Ybatch, Y->data, Y->cols, order + start, B);
             nn__forward(m, m->X, B, true);
-            /* GRAD_SET: the product writes dW afresh, so no zero_grad pass over all gradients. */
-            value = nn__backward(m, m->X, B, Ybatch, Y->cols, loss, NN__GRAD_SET, &batch_hits);
+            if (plain) { /* W -= lr·dW, as the seed writes it, inside the product for dW */
+                stepped = nn__backward_sgd(m, m->X, B, Ybatch, Y->cols, loss, lr, &value,
+                                           &batch_hits);
+            } else {
+                /* GRAD_SET: the product writes dW afresh, so no zero_grad pass. */
+                value = nn__backward(m, m->X, B, Ybatch, Y->cols, loss, NN__GRAD_SET,
+                                     &batch_hits);
+                /* The operands vouch for the gradients, almost always: the scan of every
+                 * gradient (a pass over all parameters) is then not needed. */
+                vouched = nn__grads_surely_finite(m, m->X, B);
+            }
         }
-        /* On the general path the operands vouch for the gradients, almost always: the scan
-         * of every gradient (a pass over all parameters) is then not needed. */
-        bool vouched = !per_sample && nn__grads_surely_finite(m, m->X, B);
-        if (!isfinite(value) || !(vouched || grads_finite(m)))
-            return NN_ERR_DIVERGED;
-        nn__optim_apply(m, &o->optim, lr); /* plain SGD: W -= lr·dW, as the seed writes it */
+        if (!stepped) { /* what the fused step would not vouch for is checked here */
+            if (!isfinite(value) || !(vouched || grads_finite(m)))
+                return NN_ERR_DIVERGED;
+            nn__optim_apply(m, &o->optim, lr);
+        }
         *loss_sum += value * B;
         *hits += batch_hits;
     }
