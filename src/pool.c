@@ -347,7 +347,9 @@ void nn__pool_for_split(nn__pool *pool, size_t n, size_t unit, size_t min_part,
 
 /* Splits are made of whole tiles of the micro-kernels (gemm.c): MR = 6 rows, NR <= 32
  * columns. Cutting C along a tile edge leaves every tile, ragged ones included, where the
- * single-threaded product has it, so each element is computed by the same instructions. */
+ * single-threaded product has it, so each element is computed by the same instructions.
+ * A remainder of fewer than 6 rows joins the last unit rather than being one: a part of so
+ * few rows would take gemm.c's few-rows path, which the whole product does not. */
 enum { ROW_UNIT = 6, COL_UNIT = 32 };
 
 /* Below this many multiply-adds per part (about 2 µs at one core's speed) a product is not
@@ -366,16 +368,23 @@ typedef struct gemm_job {
     float *ws; /* the threads' workspaces, or NULL */
 } gemm_job;
 
+/* The units n rows or columns are split into: ROW_UNIT rows, the last with the remainder;
+ * COL_UNIT columns, the last ragged. */
+static int split_units(int n, bool by_cols)
+{
+    if (by_cols)
+        return (n + COL_UNIT - 1) / COL_UNIT;
+    return n < ROW_UNIT ? 1 : n / ROW_UNIT;
+}
+
 static void gemm_part(void *ctx, int part, int parts, int thread)
 {
     const gemm_job *j = ctx;
     float *ws = j->ws ? j->ws + (size_t)thread * nn__gemm_ws_floats() : NULL;
     int n = j->by_cols ? j->N : j->M, unit = j->by_cols ? COL_UNIT : ROW_UNIT;
-    int units = (n + unit - 1) / unit;
+    int units = split_units(n, j->by_cols);
     int lo = (int)((long)units * part / parts) * unit;
-    int hi = (int)((long)units * (part + 1) / parts) * unit;
-    if (hi > n)
-        hi = n;
+    int hi = part == parts - 1 ? n : (int)((long)units * (part + 1) / parts) * unit;
     if (lo >= hi)
         return;
     if (j->by_cols) /* columns lo..hi of op(B) and of C */
@@ -403,7 +412,7 @@ void nn__gemm_mt(nn__pool *pool, float *ws, nn__gemm_kernel k, bool ta, bool tb,
         parts--;
     /* Splitting the columns makes every part pack all of op(A) (M, K), splitting the rows all
      * of op(B) (K, N): copy the smaller one twice. */
-    int col_units = (N + COL_UNIT - 1) / COL_UNIT, row_units = (M + ROW_UNIT - 1) / ROW_UNIT;
+    int col_units = split_units(N, true), row_units = split_units(M, false);
     bool by_cols = M <= N ? col_units >= 2 : row_units < 2;
     int units = by_cols ? col_units : row_units;
     if (parts > units)

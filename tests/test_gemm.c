@@ -267,9 +267,10 @@ static void test_small_rows_avx512(void **state)
     check_small_and_rows(NN__GEMM_AVX512);
 }
 
-/* C computed in blocks of 6k rows or 32k columns, as nn__gemm_mt cuts it, has the bits of C
- * computed whole: each block of at least 512 multiply-adds (the smallest nn__gemm_mt makes)
- * takes the same path, element by element, as the whole product. */
+/* C computed in blocks as nn__gemm_mt cuts it, has the bits of C computed whole: rows cut at
+ * a multiple of 6 with at least 6 on each side (a remainder joins the last block), or columns
+ * at a multiple of 32. Each block of at least 512 multiply-adds (the smallest nn__gemm_mt
+ * makes) takes the same path, element by element, as the whole product. */
 static void check_blocks(nn__gemm_kernel k, bool ta, bool tb, int M, int N, int K, int cut,
                          bool rows, rng *r)
 {
@@ -313,10 +314,11 @@ static void test_blocks_bit_identical(void **state)
             continue;
         for (int t = 0; t < 4; t++) {
             bool ta = t & 1, tb = t >> 1;
-            check_blocks((nn__gemm_kernel)k, ta, tb, 10, 20, 300, 6, true, &r);
-            check_blocks((nn__gemm_kernel)k, ta, tb, 7, 32, 200, 6, true, &r);
-            check_blocks((nn__gemm_kernel)k, ta, tb, 64, 10, 128, 60, true, &r);
-            check_blocks((nn__gemm_kernel)k, ta, tb, 23, 40, 100, 18, true, &r);
+            check_blocks((nn__gemm_kernel)k, ta, tb, 16, 20, 300, 6, true, &r);
+            check_blocks((nn__gemm_kernel)k, ta, tb, 13, 32, 200, 6, true, &r);
+            check_blocks((nn__gemm_kernel)k, ta, tb, 64, 10, 128, 30, true, &r);
+            check_blocks((nn__gemm_kernel)k, ta, tb, 64, 10, 128, 54, true, &r);
+            check_blocks((nn__gemm_kernel)k, ta, tb, 23, 40, 100, 12, true, &r);
             check_blocks((nn__gemm_kernel)k, ta, tb, 4, 33, 600, 32, false, &r);
             check_blocks((nn__gemm_kernel)k, ta, tb, 1, 300, 784, 64, false, &r);
             check_blocks((nn__gemm_kernel)k, ta, tb, 3, 100, 301, 32, false, &r);
