@@ -313,14 +313,14 @@ static void gemm_portable(bool ta, bool tb, int M, int N, int K, float alpha, co
  * each element once). Those take the unpacked paths below.
  *
  * Which path computes an element depends on the shape alone, and is unchanged when
- * nn__gemm_mt (pool.c) cuts C into blocks of 6k rows or 32k columns, so a split product has
- * the same bits as the whole one:
+ * nn__gemm_mt (pool.c) cuts C at multiples of 6 rows or of 32 columns, so a split product
+ * has the same bits as the whole one:
  * - Products of fewer than SMALL_MACS multiply-adds use plain loops. nn__gemm_mt splits
  *   only products of at least 2 × 16384 multiply-adds, into parts of 16384 or more each on
  *   average; a part can be thinner than half that average only when every part is a single
  *   unit (6 rows or 32 columns), and then the product had at least 16384 multiply-adds per
- *   unit, so even a last unit of one column keeps M·K ≥ 16384 / 32 = 512 (one row: N·K ≥
- *   16384 / 6). No part of a split product is ever below SMALL_MACS.
+ *   unit, so even a last unit of one column keeps M·K ≥ 16384 / 32 = 512 (row parts hold at
+ *   least 6 rows). No part of a split product is ever below SMALL_MACS.
  * - A product of at most FEW_ROWS rows takes the few-rows path, whose results for a row do
  *   not depend on the other rows, nor for a column on the other columns. A product of more
  *   rows is cut into the packed path's 6-row panels; a ragged last panel takes the packed
