@@ -62,7 +62,7 @@ enum { MR = 6, NR_MAX = 32 };
  * for every B block, so B blocks go up to NC_MAX columns (1 MiB, in L3): at 1024³ that packs
  * op(A) once instead of 8 times, 9% faster (medians of 7 interleaved runs on Zen 3, 32 KiB
  * L1d, 512 KiB L2, where mc 48 with nc 176 measured the same as these). */
-enum { KC_MAX = 256, MC_MAX = 96, NC_L2 = 128, NC_MAX = 1024 };
+enum { KC_MAX = NN__GEMM_KC_MAX, MC_MAX = 96, NC_L2 = 128, NC_MAX = 1024 };
 _Static_assert(MC_MAX % MR == 0 && NC_L2 % NR_MAX == 0 && NC_MAX % NR_MAX == 0,
                "blocks must hold whole panels");
 /* The packing buffers' sizes in floats, each a whole number of 64-byte lines; pack_block_avx2
@@ -946,7 +946,7 @@ void nn__gemm(nn__gemm_kernel k, float *ws, bool ta, bool tb, int M, int N, int 
     /* A ragged last panel of r = M % MR rows: packed with the others and computed as a whole
      * panel if r > MR / 2 (2 idle rows at most); otherwise in the few-rows path, which reads
      * all of op(B) a second time, unpacked. Measured on the MLP (in-process A/B): whole
-     * panels made a training step at batch 64 (10·6 + 4 rows) 2–3% faster and predictions
+     * panels made a training step at batch 64 (10·6 + 4 rows) 1–3% faster and predictions
      * at batch 10 and 64 5–8% faster; at batch 8, 9 and 15 (r = 2, 3, 3) the few-rows path
      * was 4–8% faster. */
     int r = M % MR, few = M <= FEW_ROWS ? M : r > 0 && r <= MR / 2 ? r : 0, packed = M - few;

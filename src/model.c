@@ -477,7 +477,7 @@ bool nn__backward_sgd(nn_model *m, const float *X, int B, const float *Y, int yc
     for (int l = 0; l < m->n_layers; l++) {
         nn__layer *L = &m->layers[l];
         /* W ← W - lr·dZᵀ·X: the product scales its sums by -lr and adds W, the arithmetic of
-         * W -= lr·dW with dW = dZᵀ·X (see test_train_equals_manual_loop for its rounding) */
+         * W -= lr·dW with dW = dZᵀ·X (see test_train_equals_manual_loop for its rounding). */
         weight_product(m->pool, m->gemm_ws, L, layer_input(m, X, l), B, -lr, 1.0f, L->W);
         for (int j = 0; j < L->n_out; j++)
             L->b[j] -= lr * L->db[j];

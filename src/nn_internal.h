@@ -33,6 +33,9 @@ bool nn__gemm_available(nn__gemm_kernel k);
  * valid arguments. */
 void nn__gemm(nn__gemm_kernel k, float *ws, bool ta, bool tb, int M, int N, int K, float alpha,
               const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
+/* The longest K that nn__gemm sums in one block: C then takes alpha·(the whole sum) + beta·C
+ * once. A longer K is cut into blocks, and each block's alpha·sum is added to C in turn. */
+#define NN__GEMM_KC_MAX 256
 /* The size of nn__gemm's workspace (about 1.1 MiB: the packing buffers, with room to align
  * them; a product touches only the part its blocks need). */
 size_t nn__gemm_ws_floats(void);
@@ -153,19 +156,21 @@ typedef enum nn__grad_mode {
  * input of that forward. The loss is resolved and Y checked by the caller. */
 double nn__backward(nn_model *m, const float *X, int B, const float *Y, int ycols,
                     nn_loss loss, nn__grad_mode mode, long *correct);
-/* After nn__backward of X (B rows) with NN__GRAD_SET: true only if every gradient is surely
- * finite, judged from the products' operands rather than from the gradients themselves.
+/* After the deltas of a backward pass of X (B rows): dZ, the layers' inputs and PReLU's ds.
+ * True only if every gradient is surely finite, judged from the products' operands rather than from the gradients themselves.
  * dW = dZᵀ·X multiplies every element of dZ with every element of X, so a NaN or an infinity
  * in either reaches dW; with both finite, dW and db can only overflow if the largest |dZ|
  * times the largest |X|, times B, nears FLT_MAX. The operands are a few hundred rows, still
  * in cache; the gradients are every parameter's, out of it. False means: scan them. */
 bool nn__grads_surely_finite(const nn_model *m, const float *X, int B);
-/* Back-propagation fused with a plain SGD step (nn__optim_is_plain): after the loss, every
- * layer's dZ, db and ds, then W ← W - lr·dZᵀ·X in the product that would have computed dW,
- * and b, s from db, ds. dW is never stored, and no pass over every parameter follows. *value
- * gets the loss. Returns false, with nothing updated and every gradient computed as
- * NN__GRAD_SET would, if the loss is not finite or nn__grads_surely_finite does not vouch
- * for the gradients: the caller then checks and steps as with nn__backward. */
+/* Back-propagation fused with a plain SGD step (nn__optim_is_plain), for B <=
+ * NN__GEMM_KC_MAX: after the loss, every layer's dZ, db and ds, then W ← W - lr·dZᵀ·X in the
+ * product that would have computed dW (its batch sum in one block, so W takes lr·dW once, as
+ * in W -= lr·dW), and b, s from db, ds. dW is never stored, and no pass over every
+ * parameter follows. *value gets the loss. Returns false, with nothing updated and every
+ * gradient computed as NN__GRAD_SET would, if the loss is not finite or
+ * nn__grads_surely_finite does not vouch for the gradients: the caller then checks and steps
+ * as with nn__backward. */
 bool nn__backward_sgd(nn_model *m, const float *X, int B, const float *Y, int ycols,
                       nn_loss loss, float lr, double *value, long *correct);
 /* Training one sample at a time (batch 1) on a path of its own: nn__sample_step_fits says

@@ -307,15 +307,16 @@ static void apply_range(void *ctx, size_t lo, size_t hi)
     }
 }
 
-/* Every parameter's update depends on its own gradient and state alone (clipping's scale is
- * summed first, on the caller), so the parameters are cut into ranges over the model's threads,
- * in runs of 16 (a cache line's worth). Plain SGD streams 2 floats per parameter, the others 4:
- * that sets how many parameters a part needs to be worth a hand-off. */
 bool nn__optim_is_plain(const nn_optim_opts *o)
 {
     return o->kind == NN_OPT_SGD && o->momentum == 0.0f && o->weight_decay == 0.0f &&
            o->clip_norm == 0.0f;
 }
+
+/* Every parameter's update depends on its own gradient and state alone (clipping's scale is
+ * summed first, on the caller), so the parameters are cut into ranges over the model's threads,
+ * in runs of 16 (a cache line's worth). Plain SGD streams 2 floats per parameter, the others 4:
+ * that sets how many parameters a part needs to be worth a hand-off. */
 
 void nn__optim_apply(nn_model *m, const nn_optim_opts *opts, float lr)
 {

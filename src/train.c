@@ -127,7 +127,9 @@ static nn_status run_epoch(nn_model *m, const nn_mat *X, const nn_mat *Y, const 
                            int N, float *Ybatch, const nn_train_opts *o, nn_loss loss, float lr,
                            bool per_sample, double *loss_sum, long *hits)
 {
-    bool plain = nn__optim_is_plain(&o->optim);
+    /* Plain SGD is fused into the products for dW while one block of the product's sum holds
+     * the batch (a longer one would add its blocks' steps to W one by one). */
+    bool fused = nn__optim_is_plain(&o->optim) && o->batch_size <= NN__GEMM_KC_MAX;
     for (int start = 0; start < N; start += o->batch_size) {
         int B = N - start < o->batch_size ? N - start : o->batch_size;
         long batch_hits = 0;
@@ -141,7 +143,7 @@ static nn_status run_epoch(nn_model *m, const nn_mat *X, const nn_mat *Y, const 
             gather(m->pool, m->X, X->data, X->cols, order + start, B);
             gather(m->pool, Ybatch, Y->data, Y->cols, order + start, B);
             nn__forward(m, m->X, B, true);
-            if (plain) { /* W -= lr·dW, as the seed writes it, inside the product for dW */
+            if (fused) { /* W -= lr·dW, the seed's step, taken by the product for dW */
                 stepped = nn__backward_sgd(m, m->X, B, Ybatch, Y->cols, loss, lr, &value,
                                            &batch_hits);
             } else {

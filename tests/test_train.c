@@ -25,12 +25,12 @@ static float *params_of(nn_model *m, size_t *count)
 /* --------------------------------------------------------------- the loop */
 
 /* nn_train with no shuffling must be the loop a user writes with the step functions, batches
- * of `batch` rows and a last partial batch (used, not dropped). nn_train's plain SGD step
- * happens inside the product for dW (W - lr·dZᵀ·X, dW never stored), the loop's in
- * nn_sgd_step: the same arithmetic, but where the compiler fuses a product's last multiply
- * and add (gemm.c's ragged tile edges, with FMA) W - lr·dW is rounded once instead of twice.
- * So the weights agree to a few units in the last place, not bit for bit; a step that missed
- * a bias, a slope or a layer would be off by lr·gradient, about 1e-3 here. */
+ * of `batch` rows and a last partial batch (used, not dropped). Up to 256 rows, nn_train's
+ * plain SGD step happens inside the product for dW (W - lr·dZᵀ·X, dW never stored), the
+ * loop's in nn_sgd_step: the same arithmetic, but where the compiler fuses a product's last
+ * multiply and add (gemm.c's ragged tile edges, with FMA) W - lr·dW is rounded once instead of
+ * twice. So the weights agree to a few units in the last place, not bit for bit; a step that
+ * missed a bias, a slope or a layer would be off by lr·gradient, about 1e-3 here. */
 static void check_train_equals_manual_loop(int N, int I, const nn_layer_spec *specs,
                                            int n_layers, int batch, int threads)
 {
@@ -86,6 +86,8 @@ static void test_train_equals_manual_loop(void **state)
                             {.units = 10, .act = NN_ACT_SOFTMAX}};
     check_train_equals_manual_loop(80, 40, wide, 3, 32, 1);
     check_train_equals_manual_loop(80, 40, wide, 3, 32, 2);
+    /* Batches of 300 and 200 rows: the first longer than the product's one block of K. */
+    check_train_equals_manual_loop(500, 40, wide, 3, 300, 2);
 }
 
 static void test_same_seeds_same_weights(void **state)
