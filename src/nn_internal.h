@@ -157,11 +157,12 @@ typedef enum nn__grad_mode {
 double nn__backward(nn_model *m, const float *X, int B, const float *Y, int ycols,
                     nn_loss loss, nn__grad_mode mode, long *correct);
 /* After the deltas of a backward pass of X (B rows): dZ, the layers' inputs and PReLU's ds.
- * True only if every gradient is surely finite, judged from the products' operands rather than from the gradients themselves.
- * dW = dZᵀ·X multiplies every element of dZ with every element of X, so a NaN or an infinity
- * in either reaches dW; with both finite, dW and db can only overflow if the largest |dZ|
- * times the largest |X|, times B, nears FLT_MAX. The operands are a few hundred rows, still
- * in cache; the gradients are every parameter's, out of it. False means: scan them. */
+ * True only if every gradient is surely finite, judged from the products' operands rather
+ * than from the gradients themselves. dW = dZᵀ·X multiplies every element of dZ with every
+ * element of X, so a NaN or an infinity in either reaches dW; with both finite, dW and db can
+ * only overflow if the largest |dZ| times the largest |X|, times B, nears FLT_MAX. The
+ * operands are a few hundred rows, still in cache; the gradients are every parameter's, out
+ * of it. False means: scan them. */
 bool nn__grads_surely_finite(const nn_model *m, const float *X, int B);
 /* Back-propagation fused with a plain SGD step (nn__optim_is_plain), for B <=
  * NN__GEMM_KC_MAX: after the loss, every layer's dZ, db and ds, then W ← W - lr·dZᵀ·X in the
