@@ -449,6 +449,14 @@ static const float *layer_input(const nn_model *m, const float *X, int l)
     return l > 0 ? layer_output(&m->layers[l - 1], m->dropped) : X;
 }
 
+/* Every layer's dW (+)= dZᵀ·X, after backward_deltas. */
+static void weight_grads(nn_model *m, const float *X, int B, bool accumulate)
+{
+    for (int l = 0; l < m->n_layers; l++)
+        weight_product(m->pool, m->gemm_ws, &m->layers[l], layer_input(m, X, l), B, 1.0f,
+                       accumulate ? 1.0f : 0.0f, m->layers[l].dW);
+}
+
 double nn__backward(nn_model *m, const float *X, int B, const float *Y, int ycols,
                     nn_loss loss, nn__grad_mode mode, long *correct)
 {
@@ -457,9 +465,7 @@ double nn__backward(nn_model *m, const float *X, int B, const float *Y, int ycol
     if (!backprop)
         return value;
     backward_deltas(m, B, accumulate);
-    for (int l = 0; l < m->n_layers; l++) /* dW (+)= dZᵀ·X */
-        weight_product(m->pool, m->gemm_ws, &m->layers[l], layer_input(m, X, l), B, 1.0f,
-                       accumulate ? 1.0f : 0.0f, m->layers[l].dW);
+    weight_grads(m, X, B, accumulate);
     return value;
 }
 
@@ -469,9 +475,7 @@ bool nn__backward_sgd(nn_model *m, const float *X, int B, const float *Y, int yc
     *value = output_delta(m, B, Y, ycols, loss, true, false, correct);
     backward_deltas(m, B, false);
     if (!isfinite(*value) || !nn__grads_surely_finite(m, X, B)) {
-        for (int l = 0; l < m->n_layers; l++) /* for the caller to scan and step */
-            weight_product(m->pool, m->gemm_ws, &m->layers[l], layer_input(m, X, l), B, 1.0f,
-                           0.0f, m->layers[l].dW);
+        weight_grads(m, X, B, false); /* for the caller to scan and step */
         return false;
     }
     for (int l = 0; l < m->n_layers; l++) {
@@ -479,10 +483,8 @@ bool nn__backward_sgd(nn_model *m, const float *X, int B, const float *Y, int yc
         /* W ← W - lr·dZᵀ·X: the product scales its sums by -lr and adds W, the arithmetic of
          * W -= lr·dW with dW = dZᵀ·X (see test_train_equals_manual_loop for its rounding). */
         weight_product(m->pool, m->gemm_ws, L, layer_input(m, X, l), B, -lr, 1.0f, L->W);
-        for (int j = 0; j < L->n_out; j++)
-            L->b[j] -= lr * L->db[j];
-        for (int k = 0; k < L->n_slopes; k++)
-            L->s[k] -= lr * L->ds[k];
+        nn__plain_sgd(L->b, L->db, (size_t)L->n_out, lr);
+        nn__plain_sgd(L->s, L->ds, (size_t)L->n_slopes, lr);
     }
     return true;
 }
@@ -609,8 +611,7 @@ nn_status nn_sgd_step(nn_model *m, float learning_rate)
 {
     if (!m || !isfinite(learning_rate) || learning_rate < 0.0f)
         return NN_ERR_INVALID_ARG;
-    for (size_t i = 0; i < m->n_params; i++)
-        m->params[i] -= learning_rate * m->grads[i];
+    nn__plain_sgd(m->params, m->grads, m->n_params, learning_rate);
     return NN_OK;
 }
 

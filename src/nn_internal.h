@@ -216,6 +216,8 @@ nn_status nn__optim_check(const nn_optim_opts *o);
 nn_status nn__optim_prepare(nn_model *m, const nn_optim_opts *o);
 /* Whether o is plain SGD, p -= lr·dp: no momentum, weight decay or clipping. */
 bool nn__optim_is_plain(const nn_optim_opts *o);
+/* p[i] -= lr·g[i] for i < n (p and g do not overlap): plain SGD's one formula. */
+void nn__plain_sgd(float *restrict p, const float *restrict g, size_t n, float lr);
 /* One update of m->params from m->grads with prepared options o and a finite lr >= 0. */
 void nn__optim_apply(nn_model *m, const nn_optim_opts *o, float lr);
 /* Frees the optimizer state (model destruction). */

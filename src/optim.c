@@ -187,9 +187,9 @@ static float clip_scale(const nn_model *m, float clip_norm)
     return c < 1.0f ? c : 1.0f;
 }
 
-/* The seed's update, p -= lr·g, over the whole flat buffer: the hot loop of plain SGD, kept
- * free of branches and of possible aliasing so that it vectorises. */
-static void plain_sgd(float *restrict p, const float *restrict g, size_t n, float lr)
+/* The seed's update, p -= lr·g: the hot loop of plain SGD, kept free of branches and of
+ * possible aliasing so that it vectorises. */
+void nn__plain_sgd(float *restrict p, const float *restrict g, size_t n, float lr)
 {
     for (size_t i = 0; i < n; i++)
         p[i] -= lr * g[i];
@@ -204,7 +204,7 @@ typedef struct plain_job {
 static void plain_range(void *ctx, size_t lo, size_t hi)
 {
     const plain_job *j = ctx;
-    plain_sgd(j->p + lo, j->g + lo, hi - lo, j->lr);
+    nn__plain_sgd(j->p + lo, j->g + lo, hi - lo, j->lr);
 }
 
 static void sgd_update(const step_coefs *c, const span *s)
@@ -317,7 +317,6 @@ bool nn__optim_is_plain(const nn_optim_opts *o)
  * summed first, on the caller), so the parameters are cut into ranges over the model's threads,
  * in runs of 16 (a cache line's worth). Plain SGD streams 2 floats per parameter, the others 4:
  * that sets how many parameters a part needs to be worth a hand-off. */
-
 void nn__optim_apply(nn_model *m, const nn_optim_opts *opts, float lr)
 {
     if (nn__optim_is_plain(opts)) { /* the same arithmetic, one loop */
