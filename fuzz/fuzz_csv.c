@@ -1,7 +1,7 @@
 /* Fuzz target: the CSV parser, with the options drawn from the input's first bytes. */
 #include <string.h>
 
-#include "data_internal.h"
+#include "nn_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -2,7 +2,7 @@
  * raw inflate into a small fixed buffer, where running out of room must be caught. */
 #include <stdlib.h>
 
-#include "data_internal.h"
+#include "nn_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

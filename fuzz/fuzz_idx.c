@@ -1,5 +1,5 @@
 /* Fuzz target: the IDX parser (on decompressed bytes). */
-#include "data_internal.h"
+#include "nn_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

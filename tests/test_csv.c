@@ -5,7 +5,7 @@
 #include <locale.h>
 #include <math.h>
 
-#include "data_internal.h"
+#include "nn_internal.h"
 #include "fixture.h"
 
 /* Parses text; expects success and the given matrices (Y NULL: all columns to X). */

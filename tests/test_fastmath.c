@@ -1,10 +1,10 @@
-/* libnn's own exponential family (src/fastmath.h) against the C library's double-precision
+/* libnn's own exponential family (src/kernels/fastmath.h) against the C library's double-precision
  * functions as the oracle: the largest error in float ulps over dense grids of inputs,
  * subnormal results, the clamped ends, and NaN in giving NaN out. */
 #include <float.h>
 #include <math.h>
 
-#include "fastmath.h"
+#include "kernels/fastmath.h"
 #include "test_util.h"
 
 /* |got - want| in units of the float spacing at want (the smallest subnormal at least). */

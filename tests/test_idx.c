@@ -2,7 +2,7 @@
  * wrong magic, unknown type, truncated, trailing bytes, huge declared sizes, bad gzip —
  * rejected with the output left as it was. With dataset-fashion-mnist installed, its test
  * set is checked against figures computed with Python's gzip module. */
-#include "data_internal.h"
+#include "nn_internal.h"
 #include "fixture.h"
 
 static void expect_matrix(const char *name, int rows, int cols, const float *want)

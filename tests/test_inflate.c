@@ -2,7 +2,7 @@
  * fixed-Huffman blocks) decompress to the original; hand-assembled streams hit every check
  * by name; truncated, bit-flipped and random input is rejected without a read or write out of
  * bounds (ASan watches). */
-#include "data_internal.h"
+#include "nn_internal.h"
 #include "fixture.h"
 
 /* ------------------------------------------------------------ from files */

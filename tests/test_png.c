@@ -1,7 +1,7 @@
 /* The examples' PNG writer (examples/common/png.h): the signature, every chunk's CRC (checked
  * with the library's CRC-32, itself checked against gzip files), the header fields, and the
  * image data decoded back by the library's inflate, with its Adler-32 computed here. */
-#include "data_internal.h"
+#include "nn_internal.h"
 #include "test_util.h"
 
 #include "../examples/common/png.h"

@@ -1,4 +1,4 @@
-/* Tests for the model's threads (src/pool.c): nn__gemm_mt against nn__gemm bit for bit, training
+/* Tests for the model's threads (src/kernels/pool.c): nn__gemm_mt against nn__gemm bit for bit, training
  * with 2 and 3 threads against 1 bit for bit, the threads option's limits, allocation failures
  * while the pool is built, a pool that has gone to sleep, and two threaded models at once.
  * CI runs this under ThreadSanitizer too. Shape letters: M, N, K as in nn_internal.h; B batch

@@ -8,18 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn_internal.h"
-
-void *nn__default_alloc(void *user, void *ptr, size_t osize, size_t nsize)
-{
-    (void)user;
-    (void)osize;
-    if (nsize == 0) {
-        free(ptr);
-        return NULL;
-    }
-    return realloc(ptr, nsize);
-}
+#include "net/net.h"
 
 void *nn__alloc(nn_model *m, void *ptr, size_t osize, size_t nsize)
 {

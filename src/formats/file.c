@@ -10,7 +10,7 @@
 #endif
 #include <stdio.h>
 
-#include "nn_internal.h"
+#include "formats/formats.h"
 
 enum { TEMP_TRIES = 16 }; /* names "<path>.<k>.tmp", k < TEMP_TRIES (NN__TEMP_SUFFIX_MAX) */
 

@@ -4,7 +4,7 @@
  * are at one row; everything else (activations, losses, the optimizer) is shared with the
  * general path, so both compute the same formulas.
  * Shape letters: I a layer's inputs, O its outputs. */
-#include "nn_internal.h"
+#include "net/net.h"
 
 bool nn__sample_step_fits(const nn_model *m)
 {

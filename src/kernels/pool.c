@@ -30,7 +30,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "nn_internal.h"
+#include "kernels/kernels.h"
 
 /* How long a thread spins before it blocks. Longer than the gaps between the jobs of a
  * training step: the element-wise passes (bias and activation, loss, the gradient check, the

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data_internal.h"
+#include "data/data.h"
 
 enum {
     MAX_BITS = 15,    /* the longest Huffman code deflate allows */

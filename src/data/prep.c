@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "nn_internal.h"
+#include "data/data.h"
 
 /* One column's statistics, summed in double in two passes (the mean, then the squared
  * deviations from it): no cancellation as in E[x²] - E[x]². */

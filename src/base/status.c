@@ -1,5 +1,5 @@
 /* Status messages and the version string. */
-#include "nn.h"
+#include "base/base.h"
 
 const char *nn_version(void)
 {

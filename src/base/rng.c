@@ -7,7 +7,7 @@
  * -ffp-contract=off for it), since contraction would change results between CPUs. */
 #include <math.h>
 
-#include "nn.h"
+#include "base/base.h"
 
 static uint64_t splitmix64(uint64_t *x)
 {

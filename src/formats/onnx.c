@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "nn_internal.h"
+#include "formats/formats.h"
 
 /* IR version 7 and operator set 13 (ONNX 1.8, 2020): every runtime of today reads them, and
  * opset 13 is the first where Softmax works on one axis rather than a flattened block. */

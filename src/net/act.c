@@ -2,8 +2,8 @@
  * Shape letters: B rows (samples), O columns (units). */
 #include <math.h>
 
-#include "act_inline.h"
-#include "nn_internal.h"
+#include "net/act_inline.h"
+#include "net/net.h"
 
 bool nn__act_valid(nn_act act)
 {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data_internal.h"
+#include "data/data.h"
 
 /* Digits kept in the mantissa: 10^18 · 10 + 9 still fits 64 bits, and 19 significant digits
  * are more than a double (about 16) carries anyway. */

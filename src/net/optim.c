@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "nn_internal.h"
+#include "net/net.h"
 
 typedef struct optim_block {
     nn_optimizer kind; /* the owner, while m->optim_steps > 0 */

@@ -1,6 +1,6 @@
 /* The reference matrix multiply: plain loops, obviously correct, kept as the oracle that
  * every fast kernel is tested against. Shape letters: M, N, K as in nn_internal.h. */
-#include "nn_internal.h"
+#include "kernels/kernels.h"
 
 void nn__gemm_ref(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
                   const float *B, int ldb, float beta, float *C, int ldc)

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "data_internal.h"
+#include "data/data.h"
 
 /* Reads the stream to its end into a growing block: works for pipes as well as files. */
 static nn_status read_all(FILE *f, uint8_t **data, size_t *len)

@@ -4,7 +4,7 @@
 #ifndef NN_DATA_INTERNAL_H
 #define NN_DATA_INTERNAL_H
 
-#include "nn.h"
+#include "base/base.h"
 
 /* CRC-32 of ISO 3309 / ITU-T V.42 (the one of gzip and PNG), continued from crc: start with 0. */
 uint32_t nn__crc32(uint32_t crc, const uint8_t *data, size_t n);

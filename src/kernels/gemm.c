@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "nn_internal.h"
+#include "kernels/kernels.h"
 
 /* The SIMD kernels use GNU C's target attribute, which gcc and clang both have. */
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)

@@ -5,8 +5,8 @@
 #include <math.h>
 #include <stdatomic.h>
 
-#include "act_inline.h"
-#include "nn_internal.h"
+#include "net/act_inline.h"
+#include "net/net.h"
 
 bool nn__loss_valid(nn_loss loss)
 {

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn_internal.h"
+#include "base/base.h"
 
 bool nn__mat_ok(const nn_mat *m)
 {
@@ -38,37 +38,6 @@ void nn_mat_free(nn_mat *m)
         return;
     free(m->data);
     *m = nn_mat_wrap(NULL, 0, 0);
-}
-
-/* Whether two matrices' storage shares any byte. */
-static bool overlap(const nn_mat *x, const nn_mat *y)
-{
-    uintptr_t x0 = (uintptr_t)x->data, x1 = x0 + nn__mat_size(x) * sizeof(float);
-    uintptr_t y0 = (uintptr_t)y->data, y1 = y0 + nn__mat_size(y) * sizeof(float);
-    return x0 < y1 && y0 < x1;
-}
-
-nn_status nn_mat_mul(nn_mat *C, const nn_mat *A, bool trans_a, const nn_mat *B, bool trans_b,
-                     float alpha, float beta)
-{
-    if (!nn__mat_ok(C) || !nn__mat_ok(A) || !nn__mat_ok(B))
-        return NN_ERR_INVALID_ARG;
-    int M = trans_a ? A->cols : A->rows, K = trans_a ? A->rows : A->cols;
-    int KB = trans_b ? B->cols : B->rows, N = trans_b ? B->rows : B->cols;
-    if (K != KB || C->rows != M || C->cols != N)
-        return NN_ERR_SHAPE;
-    if (overlap(C, A) || overlap(C, B))
-        return NN_ERR_INVALID_ARG;
-    float *ws = NULL; /* packing buffers, for this call: there is no model to keep them */
-    if (nn__gemm_needs_ws(trans_a, trans_b, M, N, K)) {
-        ws = malloc(nn__gemm_ws_floats() * sizeof *ws);
-        if (!ws)
-            return NN_ERR_NOMEM;
-    }
-    nn__gemm(NN__GEMM_AUTO, ws, trans_a, trans_b, M, N, K, alpha, A->data, A->cols, B->data,
-             B->cols, beta, C->data, C->cols);
-    free(ws);
-    return NN_OK;
 }
 
 nn_status nn_mat_add(nn_mat *Y, float alpha, const nn_mat *X)

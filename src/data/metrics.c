@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "nn_internal.h"
+#include "data/data.h"
 
 /* The predicted class of row r of Out: the argmax, or for one sigmoid column 1 above 0.5. */
 static int predicted(const nn_mat *Out, int r)

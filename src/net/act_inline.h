@@ -7,7 +7,7 @@
 
 #include <math.h>
 
-#include "fastmath.h"
+#include "kernels/fastmath.h"
 #include "nn.h"
 
 /* a = g(z); param is the activation's parameter with its default applied. */

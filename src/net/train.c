@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "nn_internal.h"
+#include "net/net.h"
 
 /* Rows processed at once by predict and evaluate: bounds their workspace. */
 enum { CHUNK_ROWS = 256 };

@@ -6,7 +6,7 @@
  * sigmoid, He does the same for ReLU, which zeroes half its inputs. */
 #include <math.h>
 
-#include "nn_internal.h"
+#include "net/net.h"
 
 bool nn__init_valid(nn_init init)
 {

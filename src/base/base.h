@@ -1,0 +1,16 @@
+/* The bottom layer (src/base/): status messages, the random generator, the matrix helpers
+ * every other layer checks its arguments with, and the default allocator. Never installed.
+ * Cross-file internal symbols carry the nn__ prefix; everything else is static. */
+#ifndef NN_BASE_H
+#define NN_BASE_H
+
+#include "nn.h"
+
+bool nn__mat_ok(const nn_mat *m); /* non-NULL, rows > 0, cols > 0, data non-NULL */
+size_t nn__mat_size(const nn_mat *m);
+int nn__argmax(const float *x, int n); /* first index of the largest of x[0..n) */
+
+/* The allocator used when the caller gives none: the C library's realloc and free. */
+void *nn__default_alloc(void *user, void *ptr, size_t osize, size_t nsize);
+
+#endif /* NN_BASE_H */

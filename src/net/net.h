@@ -1,0 +1,180 @@
+/* The network (src/net/): activations, losses, initialisation, the model and its layers,
+ * the training step, the optimizers and the training loop. Never installed.
+ * Shape letters: B batch rows, I a layer's inputs, O its outputs. */
+#ifndef NN_NET_H
+#define NN_NET_H
+
+#include "kernels/kernels.h"
+
+
+bool nn__act_valid(nn_act act);
+/* Learned slopes a layer of this activation and width has: 1, O or 0. */
+int nn__act_slopes(nn_act act, int O);
+float nn__act_param(nn_act act, float param); /* the parameter with its default applied */
+void nn__act_forward(nn_act act, float param, int B, int O, const float *Z, float *A);
+void nn__act_backward(nn_act act, float param, int B, int O, const float *Z, const float *A,
+                      const float *dA, float *dZ);
+
+bool nn__loss_valid(nn_loss loss);
+/* The loss that AUTO means for this output activation; NN_ERR_LOSS_ACT if they do not fit. */
+nn_status nn__loss_resolve(nn_loss loss, nn_act out_act, nn_loss *resolved);
+/* True when Y holds class indices (B, 1) rather than rows of the output's shape. */
+bool nn__loss_uses_indices(nn_loss loss, int O, int ycols);
+/* Y's shape and values suit the (resolved) loss: NN_ERR_SHAPE / NN_ERR_LABEL otherwise. */
+nn_status nn__loss_check_targets(nn_loss loss, int B, int O, const float *Y, int ycols);
+/* The mean loss of a batch (targets already checked); dOut (B, O) receives its gradient if
+ * not NULL; *correct (if not NULL) the hits: rows whose argmax is the label (CE),
+ * elements on the right side of 0.5 (BCE), none (MSE). */
+double nn__loss(nn_loss loss, int B, int O, const float *Out, const float *Y, int ycols,
+                float *dOut, long *correct);
+/* nn__loss with cross-entropy's rows split over the pool (the same bits; the struct is
+ * declared below). */
+struct nn__pool;
+double nn__loss_mt(struct nn__pool *pool, nn_loss loss, int B, int O, const float *Out,
+                   const float *Y, int ycols, float *dOut, long *correct);
+
+bool nn__init_valid(nn_init init);
+nn_init nn__init_resolve(nn_init init, nn_act act);
+void nn__init_fill(float *W, int fan_out, int fan_in, nn_init init, float param, nn_rng *rng);
+
+/* ----------------------------------------------------------- model */
+
+/* Shape letters: B batch rows (at most cap), I a layer's inputs, O its outputs. */
+typedef struct nn__layer {
+    int n_in, n_out;
+    nn_act act;
+    float act_param; /* with its default applied */
+    float *W, *dW;   /* (O, I), into the model's params / grads */
+    float *b, *db;   /* (O) */
+    float *s, *ds;   /* (n_slopes) PReLU's learned slopes, right after b; NULL otherwise */
+    int n_slopes;    /* 1 (NN_ACT_PRELU), O (NN_ACT_PRELU_UNITS) or 0 */
+    float *Z;        /* (cap, O) pre-activations of the last forward */
+    float *A;        /* (cap, O) activations; == Z for a linear layer */
+    float *dZ;       /* (cap, O) gradient scratch: dL/dA, then dL/dZ in place */
+    float dropout;   /* the probability of dropping an output while training; 0: none */
+    float *D;        /* (cap, O) the output after dropout (dropout > 0 only) */
+    nn_rng mask_rng; /* the stream's state when the last mask was drawn: backward redraws it */
+} nn__layer;
+
+/* A metadata entry: key and value share one allocation, the key first. */
+typedef struct nn__meta {
+    char *key;      /* NUL-terminated, 1 .. 255 bytes */
+    uint8_t *value; /* (size) bytes after the key, 16-byte aligned within the block */
+    size_t size;
+} nn__meta;
+
+struct nn_model {
+    int n_in, n_layers;
+    nn__layer *layers; /* (n_layers) */
+    size_t n_params;
+    float *params;     /* (n_params): W0, b0, W1, b1, ... */
+    float *grads;      /* (n_params), laid out as params */
+    int cap;           /* batch rows the workspace holds */
+    float *work;       /* the workspace: X, then every layer's Z, A, dZ */
+    size_t work_bytes;
+    float *X;          /* (cap, n_in) the input kept for backward */
+    int batch;         /* rows of the last forward whose state backward may use; 0: none */
+    bool dropped;      /* whether that forward applied dropout (a training forward) */
+    int run_epochs;     /* epochs done in the current training run (nn_train's resume) */
+    nn_rng run_rng;     /* that run's shuffle (and dropout) stream */
+    float *optim_state; /* (2 * n_params): the optimizer's buffers (momentum, Adam's m and v) */
+    long optim_steps;   /* updates taken with them (Adam's t); 0: state not started */
+    nn__meta *meta;    /* (meta_cap), n_meta in use: saved with the model */
+    int n_meta, meta_cap;
+    nn_alloc_fn alloc;
+    void *alloc_user;
+    struct nn__pool *pool; /* the threads the products are split over; NULL: one thread */
+    float *gemm_ws;    /* the products' packing buffers, one nn__gemm workspace per thread;
+                          NULL until a product needs them (see nn__reserve) */
+    size_t gemm_ws_bytes;
+};
+
+/* The allocator used when the caller gives none: the C library's realloc and free. */
+
+void *nn__alloc(nn_model *m, void *ptr, size_t osize, size_t nsize);
+/* Grows the workspace to hold B rows, and allocates the products' packing buffers the first
+ * time a product needs them: a forward pass of up to max(B, cap) rows, or a backward pass of
+ * backward_rows rows (0 if none will follow). NN_ERR_NOMEM leaves the model as it was. Any
+ * growth forgets the last forward (batch = 0). */
+nn_status nn__reserve(nn_model *m, int B, int backward_rows);
+/* Runs X (B, n_in) forward through every layer (B <= cap); X may be m->X or caller memory. */
+void nn__forward(nn_model *m, const float *X, int B, bool training);
+/* What nn__backward does with the gradients. */
+typedef enum nn__grad_mode {
+    NN__LOSS_ONLY, /* only the loss: no back-propagation */
+    NN__GRAD_SET,  /* dW, db = this batch's gradient (no zero_grad pass needed) */
+    NN__GRAD_ADD,  /* dW, db += this batch's gradient */
+} nn__grad_mode;
+/* Loss of the last forward (B rows) against Y, and the gradients as mode says. X is the
+ * input of that forward. The loss is resolved and Y checked by the caller. */
+double nn__backward(nn_model *m, const float *X, int B, const float *Y, int ycols,
+                    nn_loss loss, nn__grad_mode mode, long *correct);
+/* After the deltas of a backward pass of X (B rows): dZ, the layers' inputs and PReLU's ds.
+ * True only if every gradient is surely finite, judged from the products' operands rather
+ * than from the gradients themselves. dW = dZᵀ·X multiplies every element of dZ with every
+ * element of X, so a NaN or an infinity in either reaches dW; with both finite, dW and db can
+ * only overflow if the largest |dZ| times the largest |X|, times B, nears FLT_MAX. The
+ * operands are a few hundred rows, still in cache; the gradients are every parameter's, out
+ * of it. False means: scan them. */
+bool nn__grads_surely_finite(const nn_model *m, const float *X, int B);
+/* Back-propagation fused with a plain SGD step (nn__optim_is_plain), for B <=
+ * NN__GEMM_KC_MAX: after the loss, every layer's dZ, db and ds, then W ← W - lr·dZᵀ·X in the
+ * product that would have computed dW (its batch sum in one block, so W takes lr·dW once, as
+ * in W -= lr·dW), and b, s from db, ds. dW is never stored, and no pass over every
+ * parameter follows. *value gets the loss. Returns false, with nothing updated and every
+ * gradient computed as NN__GRAD_SET would, if the loss is not finite or
+ * nn__grads_surely_finite does not vouch for the gradients: the caller then checks and steps
+ * as with nn__backward. */
+bool nn__backward_sgd(nn_model *m, const float *X, int B, const float *Y, int ycols,
+                      nn_loss loss, float lr, double *value, long *correct);
+/* Training one sample at a time (batch 1) on a path of its own: nn__sample_step_fits says
+ * whether the model may take it (no dropout, no PReLU, every layer's W at most
+ * NN__SAMPLE_MAX_W weights, where plain loops beat the general products). nn__sample_step
+ * is nn__forward of x (I) then nn__backward with NN__GRAD_SET, for a workspace of cap >= 1. */
+#define NN__SAMPLE_MAX_W 1024
+bool nn__sample_step_fits(const nn_model *m);
+double nn__sample_step(nn_model *m, const float *x, const float *y, int ycols, nn_loss loss,
+                       long *correct);
+/* Checks X, Y and the loss against the model: shapes, label values; resolves the loss. */
+nn_status nn__check_data(const nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss loss,
+                         nn_loss *resolved);
+/* Metadata (meta.c). Keys are 1 .. NN__META_KEY_MAX bytes. nn__meta_find gives the entry
+ * of key (key_len bytes, no NUL among them) or NULL; nn__meta_set sets it, replacing an
+ * existing entry only once the new one is allocated (NN_ERR_NOMEM leaves the old value);
+ * nn__meta_free_all frees every entry (model destruction). */
+#define NN__META_KEY_MAX 255
+nn__meta *nn__meta_find(const nn_model *m, const char *key, size_t key_len);
+nn_status nn__meta_set(nn_model *m, const char *key, size_t key_len, const void *value,
+                       size_t size);
+void nn__meta_free_all(nn_model *m);
+/* nn_model_load on the bytes of a model file in memory (the fuzzer calls this). */
+
+static inline const nn__layer *nn__out_layer(const nn_model *m)
+{
+    return &m->layers[m->n_layers - 1];
+}
+
+/* ------------------------------------------------------------ optimizers */
+
+/* Checks an optimizer's options (not the learning rate): NN_ERR_INVALID_ARG if bad. */
+nn_status nn__optim_check(const nn_optim_opts *o);
+/* Readies the model's optimizer state for steps with checked options o, allocating it if
+ * needed: NN_ERR_INVALID_ARG if the state belongs to another kind, NN_ERR_NOMEM if it cannot
+ * be allocated; either leaves the model unchanged. After NN_OK, nn__optim_apply with options
+ * of the same kind cannot fail and allocates nothing. */
+nn_status nn__optim_prepare(nn_model *m, const nn_optim_opts *o);
+/* Whether o is plain SGD, p -= lr·dp: no momentum, weight decay or clipping. */
+bool nn__optim_is_plain(const nn_optim_opts *o);
+/* p[i] -= lr·g[i] for i < n (p and g do not overlap): plain SGD's one formula. */
+void nn__plain_sgd(float *restrict p, const float *restrict g, size_t n, float lr);
+/* One update of m->params from m->grads with prepared options o and a finite lr >= 0. */
+void nn__optim_apply(nn_model *m, const nn_optim_opts *o, float lr);
+/* Frees the optimizer state (model destruction). */
+void nn__optim_free(nn_model *m);
+/* For loading a checkpoint: allocates the state of `kind` after `steps` > 0 steps, for the
+ * caller to fill m->optim_state (2 × n_params floats). NN_ERR_FORMAT if a state exists. */
+nn_status nn__optim_restore(nn_model *m, nn_optimizer kind, long steps);
+/* The kind that owns an existing state (m->optim_state not NULL). */
+nn_optimizer nn__optim_kind(const nn_model *m);
+
+#endif /* NN_NET_H */
