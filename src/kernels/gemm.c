@@ -62,7 +62,7 @@ enum { MR = 6, NR_MAX = 32 };
  * for every B block, so B blocks go up to NC_MAX columns (1 MiB, in L3): at 1024³ that packs
  * op(A) once instead of 8 times, 9% faster (medians of 7 interleaved runs on Zen 3, 32 KiB
  * L1d, 512 KiB L2, where mc 48 with nc 176 measured the same as these). */
-enum { KC_MAX = NN__GEMM_KC_MAX, MC_MAX = 96, NC_L2 = 128, NC_MAX = 1024 };
+enum { KC_MAX = 256, MC_MAX = 96, NC_L2 = 128, NC_MAX = 1024 };
 _Static_assert(MC_MAX % MR == 0 && NC_L2 % NR_MAX == 0 && NC_MAX % NR_MAX == 0,
                "blocks must hold whole panels");
 /* The packing buffers' sizes in floats, each a whole number of 64-byte lines; pack_block_avx2
@@ -899,6 +899,11 @@ static void gemm_rows(nn__gemm_kernel k, bool ta, bool tb, int m, int N, int K, 
 #endif
     (void)xbuf; /* the portable kernel reads op(A) in place */
     rows_portable(ta, tb, m, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+bool nn__gemm_one_block(int K)
+{
+    return K <= KC_MAX;
 }
 
 size_t nn__gemm_ws_floats(void)

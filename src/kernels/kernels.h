@@ -31,9 +31,10 @@ bool nn__gemm_available(nn__gemm_kernel k);
  * valid arguments. */
 void nn__gemm(nn__gemm_kernel k, float *ws, bool ta, bool tb, int M, int N, int K, float alpha,
               const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
-/* The longest K that nn__gemm sums in one block: C then takes alpha·(the whole sum) + beta·C
- * once. A longer K is cut into blocks, and each block's alpha·sum is added to C in turn. */
-#define NN__GEMM_KC_MAX 256
+/* Whether nn__gemm sums K terms in one block, so that C takes alpha·(the whole sum) + beta·C
+ * once: C = W, alpha = -lr, beta = 1 then rounds as W -= lr·(the sum) does. A longer K is
+ * cut into blocks, and each block's alpha·sum is added to C in turn. */
+bool nn__gemm_one_block(int K);
 /* The size of nn__gemm's workspace (about 1.1 MiB: the packing buffers, with room to align
  * them; a product touches only the part its blocks need). */
 size_t nn__gemm_ws_floats(void);

@@ -129,7 +129,7 @@ static nn_status run_epoch(nn_model *m, const nn_mat *X, const nn_mat *Y, const 
 {
     /* Plain SGD is fused into the products for dW while one block of the product's sum holds
      * the batch (a longer one would add its blocks' steps to W one by one). */
-    bool fused = nn__optim_is_plain(&o->optim) && o->batch_size <= NN__GEMM_KC_MAX;
+    bool fused = nn__optim_is_plain(&o->optim) && nn__gemm_one_block(o->batch_size);
     for (int start = 0; start < N; start += o->batch_size) {
         int B = N - start < o->batch_size ? N - start : o->batch_size;
         long batch_hits = 0;
