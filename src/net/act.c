@@ -1,4 +1,5 @@
-/* Activations: forward/backward pairs, on (B, O) row-major blocks.
+/* Activations: forward/backward pairs, on (B, O) row-major blocks, PReLU's learned slopes
+ * included. The element-wise formulas are in act_inline.h.
  * Shape letters: B rows (samples), O columns (units). */
 #include <math.h>
 
@@ -49,8 +50,35 @@ static void softmax_row(int O, const float *z, float *a)
             expr;                                                                          \
         break
 
-void nn__act_forward(nn_act act, float param, int B, int O, const float *Z /* (B, O) */,
-                     float *A /* (B, O), may be Z */)
+/* PReLU: a = z > 0 ? z : s·z, with slope s_j one shared (n_slopes 1) or one per unit. */
+static void prelu_forward(const float *s, int n_slopes, int B, int O, const float *Z, float *A)
+{
+    for (int r = 0; r < B; r++, Z += O, A += O)
+        for (int j = 0; j < O; j++)
+            A[j] = Z[j] > 0.0f ? Z[j] : s[n_slopes > 1 ? j : 0] * Z[j];
+}
+
+/* PReLU's backward: dz = dL/da where z > 0, s·dL/da elsewhere; and, if ds is not NULL,
+ * ∂L/∂s_j += Σ over outputs of unit j with z <= 0 of z·∂L/∂a. That sum runs over the rows,
+ * so a block with ds is never split between threads. */
+static void prelu_backward(const float *s, int n_slopes, float *ds, int B, int O,
+                           const float *Z, const float *dA, float *dZ)
+{
+    for (int r = 0; r < B; r++, Z += O, dA += O, dZ += O)
+        for (int j = 0; j < O; j++) {
+            int k = n_slopes > 1 ? j : 0;
+            if (Z[j] <= 0.0f) {
+                if (ds)
+                    ds[k] += Z[j] * dA[j];
+                dZ[j] = dA[j] * s[k];
+            } else {
+                dZ[j] = dA[j];
+            }
+        }
+}
+
+void nn__act_forward(nn_act act, float param, const float *slopes, int n_slopes, int B, int O,
+                     const float *Z /* (B, O) */, float *A /* (B, O), may be Z */)
 {
     size_t n = (size_t)B * O;
     switch (act) {
@@ -59,10 +87,12 @@ void nn__act_forward(nn_act act, float param, int B, int O, const float *Z /* (B
         EACH(NN_ACT_TANH, A[i] = nn__act_one(NN_ACT_TANH, param, Z[i]));
         EACH(NN_ACT_RELU, A[i] = nn__act_one(NN_ACT_RELU, param, Z[i]));
         EACH(NN_ACT_LEAKY_RELU, A[i] = nn__act_one(NN_ACT_LEAKY_RELU, param, Z[i]));
-        EACH(NN_ACT_PRELU, A[i] = nn__act_one(NN_ACT_PRELU, param, Z[i]));
-        EACH(NN_ACT_PRELU_UNITS, A[i] = nn__act_one(NN_ACT_PRELU_UNITS, param, Z[i]));
         EACH(NN_ACT_ELU, A[i] = nn__act_one(NN_ACT_ELU, param, Z[i]));
         EACH(NN_ACT_GELU, A[i] = nn__act_one(NN_ACT_GELU, param, Z[i]));
+    case NN_ACT_PRELU:
+    case NN_ACT_PRELU_UNITS:
+        prelu_forward(slopes, n_slopes, B, O, Z, A);
+        break;
     case NN_ACT_SOFTMAX:
         for (int r = 0; r < B; r++)
             softmax_row(O, Z + (size_t)r * O, A + (size_t)r * O);
@@ -70,9 +100,9 @@ void nn__act_forward(nn_act act, float param, int B, int O, const float *Z /* (B
     }
 }
 
-void nn__act_backward(nn_act act, float param, int B, int O, const float *Z /* (B, O) */,
-                      const float *A /* (B, O) */, const float *dA /* (B, O) */,
-                      float *dZ /* (B, O), may be dA */)
+void nn__act_backward(nn_act act, float param, const float *slopes, int n_slopes, float *ds,
+                      int B, int O, const float *Z /* (B, O) */, const float *A /* (B, O) */,
+                      const float *dA /* (B, O) */, float *dZ /* (B, O), may be dA */)
 {
     size_t n = (size_t)B * O;
 #define GRAD(kind) dZ[i] = nn__act_grad_one(kind, param, Z[i], A[i], dA[i])
@@ -82,10 +112,12 @@ void nn__act_backward(nn_act act, float param, int B, int O, const float *Z /* (
         EACH(NN_ACT_TANH, GRAD(NN_ACT_TANH));
         EACH(NN_ACT_RELU, GRAD(NN_ACT_RELU));
         EACH(NN_ACT_LEAKY_RELU, GRAD(NN_ACT_LEAKY_RELU));
-        EACH(NN_ACT_PRELU, GRAD(NN_ACT_PRELU));
-        EACH(NN_ACT_PRELU_UNITS, GRAD(NN_ACT_PRELU_UNITS));
         EACH(NN_ACT_ELU, GRAD(NN_ACT_ELU));
         EACH(NN_ACT_GELU, GRAD(NN_ACT_GELU));
+    case NN_ACT_PRELU:
+    case NN_ACT_PRELU_UNITS:
+        prelu_backward(slopes, n_slopes, ds, B, O, Z, dA, dZ);
+        break;
     case NN_ACT_SOFTMAX:
         /* Jacobian-vector product of softmax: dz_i = a_i (da_i - Σ_j da_j a_j). */
         for (int r = 0; r < B; r++) {
@@ -113,7 +145,9 @@ nn_status nn_act_forward(nn_mat *A, const nn_mat *Z, nn_act act, float param)
         return NN_ERR_INVALID_ARG;
     if (!same_shape(A, Z))
         return NN_ERR_SHAPE;
-    nn__act_forward(act, nn__act_param(act, param), Z->rows, Z->cols, Z->data, A->data);
+    /* On its own, outside a model, PReLU has the one slope param: leaky ReLU's formula. */
+    float p = nn__act_param(act, param);
+    nn__act_forward(act, p, &p, 1, Z->rows, Z->cols, Z->data, A->data);
     return NN_OK;
 }
 
@@ -125,7 +159,8 @@ nn_status nn_act_backward(nn_mat *dZ, const nn_mat *dA, const nn_mat *Z, const n
         return NN_ERR_INVALID_ARG;
     if (!same_shape(dZ, dA) || !same_shape(dZ, Z) || !same_shape(dZ, A))
         return NN_ERR_SHAPE;
-    nn__act_backward(act, nn__act_param(act, param), dZ->rows, dZ->cols, Z->data, A->data,
-                     dA->data, dZ->data);
+    float p = nn__act_param(act, param); /* PReLU: the one slope param, as in the forward */
+    nn__act_backward(act, p, &p, 1, NULL, dZ->rows, dZ->cols, Z->data, A->data, dA->data,
+                     dZ->data);
     return NN_OK;
 }

@@ -1,7 +1,8 @@
 /* Every element-wise activation and its derivative, and the binary cross-entropy of a logit,
  * one element at a time: the single place their formulas are written. act.c runs them over
  * whole blocks, with the activation constant in each loop, so the switch folds away and the
- * loop vectorizes; loss.c takes BCE from here. Softmax is not element-wise and lives in act.c. */
+ * loop vectorizes; loss.c takes BCE from here. Softmax (per row) and PReLU
+ * (learned slopes) are not one element with a constant parameter: they live in act.c. */
 #ifndef NN_ACT_INLINE_H
 #define NN_ACT_INLINE_H
 
@@ -21,8 +22,6 @@ static inline float nn__act_one(nn_act act, float param, float z)
     case NN_ACT_RELU:
         return z > 0.0f ? z : 0.0f;
     case NN_ACT_LEAKY_RELU:
-    case NN_ACT_PRELU: /* on its own (outside a model) PReLU is leaky ReLU with slope param */
-    case NN_ACT_PRELU_UNITS:
         return z > 0.0f ? z : param * z;
     case NN_ACT_ELU:
         return z > 0.0f ? z : param * nn__expm1(z);
@@ -44,8 +43,6 @@ static inline float nn__act_grad_one(nn_act act, float param, float z, float a, 
     case NN_ACT_RELU:
         return z > 0.0f ? da : 0.0f;
     case NN_ACT_LEAKY_RELU:
-    case NN_ACT_PRELU:
-    case NN_ACT_PRELU_UNITS:
         return z > 0.0f ? da : param * da;
     case NN_ACT_ELU: /* for z <= 0, α(e^z - 1) has derivative α·e^z = a + α */
         return z > 0.0f ? da : da * (a + param);

@@ -11,9 +11,13 @@ bool nn__act_valid(nn_act act);
 /* Learned slopes a layer of this activation and width has: 1, O or 0. */
 int nn__act_slopes(nn_act act, int O);
 float nn__act_param(nn_act act, float param); /* the parameter with its default applied */
-void nn__act_forward(nn_act act, float param, int B, int O, const float *Z, float *A);
-void nn__act_backward(nn_act act, float param, int B, int O, const float *Z, const float *A,
-                      const float *dA, float *dZ);
+/* A = g(Z) and dZ = g'(Z)·dA over (B, O) blocks (A may be Z, dZ may be dA). param has its
+ * default applied; slopes are PReLU's (n_slopes 1 shared, or O, one per unit; unused by the
+ * other activations), and backward adds PReLU's ∂L/∂s to ds unless ds is NULL. */
+void nn__act_forward(nn_act act, float param, const float *slopes, int n_slopes, int B, int O,
+                     const float *Z, float *A);
+void nn__act_backward(nn_act act, float param, const float *slopes, int n_slopes, float *ds,
+                      int B, int O, const float *Z, const float *A, const float *dA, float *dZ);
 
 bool nn__loss_valid(nn_loss loss);
 /* The loss that AUTO means for this output activation; NN_ERR_LOSS_ACT if they do not fit. */
@@ -27,10 +31,8 @@ nn_status nn__loss_check_targets(nn_loss loss, int B, int O, const float *Y, int
  * elements on the right side of 0.5 (BCE), none (MSE). */
 double nn__loss(nn_loss loss, int B, int O, const float *Out, const float *Y, int ycols,
                 float *dOut, long *correct);
-/* nn__loss with cross-entropy's rows split over the pool (the same bits; the struct is
- * declared below). */
-struct nn__pool;
-double nn__loss_mt(struct nn__pool *pool, nn_loss loss, int B, int O, const float *Out,
+/* nn__loss with cross-entropy's rows split over the pool (the same bits). */
+double nn__loss_mt(nn__pool *pool, nn_loss loss, int B, int O, const float *Out,
                    const float *Y, int ycols, float *dOut, long *correct);
 
 bool nn__init_valid(nn_init init);
@@ -83,58 +85,76 @@ struct nn_model {
     int n_meta, meta_cap;
     nn_alloc_fn alloc;
     void *alloc_user;
-    struct nn__pool *pool; /* the threads the products are split over; NULL: one thread */
+    nn__pool *pool;    /* the threads the products are split over; NULL: one thread */
     float *gemm_ws;    /* the products' packing buffers, one nn__gemm workspace per thread;
                           NULL until a product needs them (see nn__reserve) */
     size_t gemm_ws_bytes;
 };
 
-/* The allocator used when the caller gives none: the C library's realloc and free. */
-
+/* The model's allocator (nn_model_opts.alloc, or the C library's). */
 void *nn__alloc(nn_model *m, void *ptr, size_t osize, size_t nsize);
 /* Grows the workspace to hold B rows, and allocates the products' packing buffers the first
  * time a product needs them: a forward pass of up to max(B, cap) rows, or a backward pass of
  * backward_rows rows (0 if none will follow). NN_ERR_NOMEM leaves the model as it was. Any
  * growth forgets the last forward (batch = 0). */
 nn_status nn__reserve(nn_model *m, int B, int backward_rows);
+
+/* ------------------------------------------------------------ the dense layer (dense.c) */
+
+/* Z = X·Wᵀ + b and, if activate, A = g(Z) for X (B, I), B <= cap; while training, dropout
+ * draws its mask from the model's training stream into D. */
+void nn__dense_forward(nn_model *m, nn__layer *L, const float *X, int B, bool training,
+                       bool activate);
+/* What the layer hands the next: D after a training forward with dropout, else A. */
+const float *nn__dense_output(const nn__layer *L, bool dropped);
+/* The first half of the layer's backward pass. L->dZ holds dL/d(output) (of D after a
+ * dropout forward, else of A), or dL/dZ itself if have_dz (a loss taken on the logits).
+ * Leaves dL/dZ in L->dZ, sets (or adds to) db and PReLU's ds, and writes dX = dZ·W (B, I)
+ * if dX is not NULL. */
+void nn__dense_backward(nn_model *m, nn__layer *L, int B, bool have_dz, bool accumulate,
+                        float *dX);
+/* Where the second half puts the weight gradient dZᵀ·X of the layer's input X (B, I). */
+typedef enum nn__weight_sink {
+    NN__SINK_SET,  /* dW = dZᵀ·X */
+    NN__SINK_ADD,  /* dW += dZᵀ·X */
+    NN__SINK_STEP, /* W ← W - lr·dZᵀ·X, then b, s -= lr·db, lr·ds: a plain SGD step; dW is
+                      never stored. Rounds as W -= lr·dW if nn__gemm_one_block(B). */
+} nn__weight_sink;
+void nn__dense_weights(nn_model *m, nn__layer *L, const float *X, int B, nn__weight_sink sink,
+                       float lr);
+
+/* ------------------------------------------------------------ the step (step.c) */
+
 /* Runs X (B, n_in) forward through every layer (B <= cap); X may be m->X or caller memory. */
 void nn__forward(nn_model *m, const float *X, int B, bool training);
-/* What nn__backward does with the gradients. */
-typedef enum nn__grad_mode {
-    NN__LOSS_ONLY, /* only the loss: no back-propagation */
-    NN__GRAD_SET,  /* dW, db = this batch's gradient (no zero_grad pass needed) */
-    NN__GRAD_ADD,  /* dW, db += this batch's gradient */
-} nn__grad_mode;
-/* Loss of the last forward (B rows) against Y, and the gradients as mode says. X is the
- * input of that forward. The loss is resolved and Y checked by the caller. */
+/* The mean loss of the last forward (B rows) against Y; *correct (if not NULL) its hits
+ * (nn__loss). The loss is resolved and Y checked by the caller. */
+double nn__forward_loss(nn_model *m, int B, const float *Y, int ycols, nn_loss loss,
+                        long *correct);
+/* The loss of the last forward, whose input was X (B rows), and every gradient, set or (if
+ * accumulate) added to dW, db, ds. */
 double nn__backward(nn_model *m, const float *X, int B, const float *Y, int ycols,
-                    nn_loss loss, nn__grad_mode mode, long *correct);
-/* After the deltas of a backward pass of X (B rows): dZ, the layers' inputs and PReLU's ds.
- * True only if every gradient is surely finite, judged from the products' operands rather
- * than from the gradients themselves. dW = dZᵀ·X multiplies every element of dZ with every
- * element of X, so a NaN or an infinity in either reaches dW; with both finite, dW and db can
- * only overflow if the largest |dZ| times the largest |X|, times B, nears FLT_MAX. The
- * operands are a few hundred rows, still in cache; the gradients are every parameter's, out
- * of it. False means: scan them. */
+                    nn_loss loss, bool accumulate);
+/* After the backward pass of X (B rows), before the weight products: true only if every
+ * gradient is surely finite, judged from the products' operands (dZ, the layers' inputs,
+ * PReLU's ds) rather than from the gradients themselves. False means: scan them. */
 bool nn__grads_surely_finite(const nn_model *m, const float *X, int B);
-/* Back-propagation fused with a plain SGD step (nn__optim_is_plain), for B <=
- * NN__GEMM_KC_MAX: after the loss, every layer's dZ, db and ds, then W ← W - lr·dZᵀ·X in the
- * product that would have computed dW (its batch sum in one block, so W takes lr·dW once, as
- * in W -= lr·dW), and b, s from db, ds. dW is never stored, and no pass over every
- * parameter follows. *value gets the loss. Returns false, with nothing updated and every
- * gradient computed as NN__GRAD_SET would, if the loss is not finite or
- * nn__grads_surely_finite does not vouch for the gradients: the caller then checks and steps
- * as with nn__backward. */
-bool nn__backward_sgd(nn_model *m, const float *X, int B, const float *Y, int ycols,
-                      nn_loss loss, float lr, double *value, long *correct);
-/* Training one sample at a time (batch 1) on a path of its own: nn__sample_step_fits says
- * whether the model may take it (no dropout, no PReLU, every layer's W at most
- * NN__SAMPLE_MAX_W weights, where plain loops beat the general products). nn__sample_step
- * is nn__forward of x (I) then nn__backward with NN__GRAD_SET, for a workspace of cap >= 1. */
-#define NN__SAMPLE_MAX_W 1024
-bool nn__sample_step_fits(const nn_model *m);
-double nn__sample_step(nn_model *m, const float *x, const float *y, int ycols, nn_loss loss,
-                       long *correct);
+/* Copies rows[0..B) of src (N, cols) into dst (B, cols), over the pool. */
+void nn__gather(nn__pool *pool, float *dst, const float *src, int cols, const int *rows, int B);
+/* One batch of training: rows order[0..rows) of X and Y (checked), with the resolved loss. */
+typedef struct nn__batch {
+    const nn_mat *X, *Y;
+    const int *order;
+    int rows;     /* B, at most the workspace's cap */
+    float *Ybuf;  /* (B, Y cols) where the batch's targets are gathered */
+    nn_loss loss;
+} nn__batch;
+/* Forward, loss, backward and the update with prepared options o and rate lr: plain SGD
+ * inside the weight products when it rounds the same, otherwise dW and nn__optim_apply.
+ * *loss_value gets the batch's mean loss and *hits its hits (nn__loss). NN_ERR_DIVERGED,
+ * with no parameter changed, if the loss or a gradient is not finite. */
+nn_status nn__train_step(nn_model *m, const nn__batch *b, const nn_optim_opts *o, float lr,
+                         double *loss_value, long *hits);
 /* Checks X, Y and the loss against the model: shapes, label values; resolves the loss. */
 nn_status nn__check_data(const nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss loss,
                          nn_loss *resolved);
@@ -147,7 +167,6 @@ nn__meta *nn__meta_find(const nn_model *m, const char *key, size_t key_len);
 nn_status nn__meta_set(nn_model *m, const char *key, size_t key_len, const void *value,
                        size_t size);
 void nn__meta_free_all(nn_model *m);
-/* nn_model_load on the bytes of a model file in memory (the fuzzer calls this). */
 
 static inline const nn__layer *nn__out_layer(const nn_model *m)
 {

@@ -35,70 +35,10 @@ static void shuffle(int *order, int n, nn_rng *rng)
     }
 }
 
-typedef struct gather_job {
-    float *dst;
-    const float *src;
-    size_t cols;
-    const int *order;
-} gather_job;
-
-static void gather_rows(void *ctx, size_t lo, size_t hi)
-{
-    const gather_job *g = ctx;
-    for (size_t r = lo; r < hi; r++)
-        memcpy(g->dst + r * g->cols, g->src + (size_t)g->order[r] * g->cols,
-               g->cols * sizeof *g->dst);
-}
-
-/* Copies rows order[0..B) of src (N, cols) into dst (B, cols). The rows lie anywhere in the
- * data, far out of cache: the pool's threads wait for their misses side by side. */
-static void gather(nn__pool *pool, float *dst, const float *src, int cols, const int *order,
-                   int B)
-{
-    gather_job g = {dst, src, (size_t)cols, order};
-    nn__pool_for(pool, (size_t)B, 1, nn__min_items((size_t)cols), gather_rows, &g);
-}
-
 /* Units the accuracy counts: samples for CE, elements for BCE, none for MSE. */
 static long hit_units(nn_loss loss, long rows, int O)
 {
     return loss == NN_LOSS_CE ? rows : loss == NN_LOSS_BCE ? rows * O : 0;
-}
-
-/* Whether any of x[lo..hi) is inf or NaN. A float is exactly when its exponent bits are all
- * ones; testing the bits (not isfinite) lets the compiler vectorize the loop. */
-static bool any_nonfinite(const float *x, size_t lo, size_t hi)
-{
-    uint32_t all_ones = 0;
-    for (size_t i = lo; i < hi; i++) {
-        uint32_t bits;
-        memcpy(&bits, &x[i], sizeof bits);
-        all_ones |= (bits & 0x7f800000u) == 0x7f800000u;
-    }
-    return all_ones != 0;
-}
-
-typedef struct finite_job {
-    const float *x;
-    atomic_bool bad; /* set by a part that met a non-finite value */
-} finite_job;
-
-static void finite_range(void *ctx, size_t lo, size_t hi)
-{
-    finite_job *j = ctx;
-    if (any_nonfinite(j->x, lo, hi))
-        atomic_store_explicit(&j->bad, true, memory_order_relaxed);
-}
-
-/* Whether every gradient is finite, checked over the model's threads if it has them. */
-static bool grads_finite(const nn_model *m)
-{
-    if (!m->pool) /* one thread, as every batch-1 step: the plain loop, inlined */
-        return !any_nonfinite(m->grads, 0, m->n_params);
-    finite_job j = {.x = m->grads};
-    atomic_init(&j.bad, false);
-    nn__pool_for(m->pool, m->n_params, 16, NN__MIN_PART_FLOATS, finite_range, &j);
-    return !atomic_load_explicit(&j.bad, memory_order_relaxed);
 }
 
 /* The learning rate of epoch e (0-based) under the options' schedule. */
@@ -121,45 +61,19 @@ static float scheduled_rate(const nn_train_opts *o, int e)
 }
 
 /* One epoch of steps over the samples in `order`; sums the loss (weighted by batch rows)
- * and the hits. NN_ERR_DIVERGED before an update whose loss or gradient is not finite.
- * per_sample: batch 1 on a model nn__sample_step fits, which reads the row in place. */
+ * and the hits. NN_ERR_DIVERGED before an update whose loss or gradient is not finite. */
 static nn_status run_epoch(nn_model *m, const nn_mat *X, const nn_mat *Y, const int *order,
-                           int N, float *Ybatch, const nn_train_opts *o, nn_loss loss, float lr,
-                           bool per_sample, double *loss_sum, long *hits)
+                           int N, float *Ybuf, const nn_train_opts *o, nn_loss loss, float lr,
+                           double *loss_sum, long *hits)
 {
-    /* Plain SGD is fused into the products for dW while one block of the product's sum holds
-     * the batch (a longer one would add its blocks' steps to W one by one). */
-    bool fused = nn__optim_is_plain(&o->optim) && nn__gemm_one_block(o->batch_size);
     for (int start = 0; start < N; start += o->batch_size) {
         int B = N - start < o->batch_size ? N - start : o->batch_size;
+        nn__batch batch = {X, Y, order + start, B, Ybuf, loss};
         long batch_hits = 0;
         double value;
-        bool stepped = false, vouched = false;
-        if (per_sample) {
-            value = nn__sample_step(m, X->data + (size_t)order[start] * X->cols,
-                                    Y->data + (size_t)order[start] * Y->cols, Y->cols, loss,
-                                    &batch_hits);
-        } else {
-            gather(m->pool, m->X, X->data, X->cols, order + start, B);
-            gather(m->pool, Ybatch, Y->data, Y->cols, order + start, B);
-            nn__forward(m, m->X, B, true);
-            if (fused) { /* W -= lr·dW, the seed's step, taken by the product for dW */
-                stepped = nn__backward_sgd(m, m->X, B, Ybatch, Y->cols, loss, lr, &value,
-                                           &batch_hits);
-            } else {
-                /* GRAD_SET: the product writes dW afresh, so no zero_grad pass. */
-                value = nn__backward(m, m->X, B, Ybatch, Y->cols, loss, NN__GRAD_SET,
-                                     &batch_hits);
-                /* The operands vouch for the gradients, almost always: the scan of every
-                 * gradient (a pass over all parameters) is then not needed. */
-                vouched = nn__grads_surely_finite(m, m->X, B);
-            }
-        }
-        if (!stepped) { /* what the fused step would not vouch for is checked here */
-            if (!isfinite(value) || !(vouched || grads_finite(m)))
-                return NN_ERR_DIVERGED;
-            nn__optim_apply(m, &o->optim, lr);
-        }
+        nn_status s = nn__train_step(m, &batch, &o->optim, lr, &value, &batch_hits);
+        if (s != NN_OK)
+            return s;
         *loss_sum += value * B;
         *hits += batch_hits;
     }
@@ -223,8 +137,8 @@ static nn_status run_begin(nn_model *m, const nn_mat *X, const nn_mat *Y,
         nn_rng split;
         nn_rng_seed(&split, o->shuffle_seed ^ 0x76616c5f73706c74ull); /* "val_splt" */
         shuffle(r->rows, N, &split);
-        gather(m->pool, val_x, X->data, X->cols, r->rows + r->n_train, r->n_val);
-        gather(m->pool, val_y, Y->data, Y->cols, r->rows + r->n_train, r->n_val);
+        nn__gather(m->pool, val_x, X->data, X->cols, r->rows + r->n_train, r->n_val);
+        nn__gather(m->pool, val_y, Y->data, Y->cols, r->rows + r->n_train, r->n_val);
         r->X_val = nn_mat_wrap(val_x, r->n_val, X->cols);
         r->Y_val = nn_mat_wrap(val_y, r->n_val, Y->cols);
     }
@@ -258,9 +172,8 @@ nn_status nn_train(nn_model *m, const nn_mat *X, const nn_mat *Y, const nn_train
     int O = nn__out_layer(m)->n_out, rows = o.batch_size < r.n_train ? o.batch_size : r.n_train;
     if (X_val && rows < (X_val->rows < CHUNK_ROWS ? X_val->rows : CHUNK_ROWS))
         rows = X_val->rows < CHUNK_ROWS ? X_val->rows : CHUNK_ROWS;
-    bool per_sample = o.batch_size == 1 && nn__sample_step_fits(m); /* no products */
     int batch_rows = o.batch_size < r.n_train ? o.batch_size : r.n_train;
-    s = nn__reserve(m, rows, per_sample ? 0 : batch_rows);
+    s = nn__reserve(m, rows, batch_rows);
     if (s != NN_OK) {
         nn__alloc(m, r.block, r.bytes, 0);
         return s;
@@ -288,8 +201,7 @@ nn_status nn_train(nn_model *m, const nn_mat *X, const nn_mat *Y, const nn_train
         memcpy(r.order, r.rows, (size_t)r.n_train * sizeof *r.order);
         if (!o.no_shuffle)
             shuffle(r.order, r.n_train, &m->run_rng);
-        s = run_epoch(m, X, Y, r.order, r.n_train, r.Ybatch, &o, loss, lr, per_sample,
-                      &loss_sum, &hits);
+        s = run_epoch(m, X, Y, r.order, r.n_train, r.Ybatch, &o, loss, lr, &loss_sum, &hits);
         if (s != NN_OK)
             break;
         m->run_epochs++;
@@ -358,8 +270,8 @@ static nn_status evaluate_rows(nn_model *m, const nn_mat *X, const nn_mat *Y, nn
         long chunk_hits = 0;
         nn__forward(m, X->data + (size_t)start * m->n_in, B, false);
         /* Every loss is a mean over rows (times O), so chunk means weighted by rows add up. */
-        total += B * nn__backward(m, NULL, B, Y->data + (size_t)start * Y->cols, Y->cols, loss,
-                                  NN__LOSS_ONLY, &chunk_hits);
+        total += B * nn__forward_loss(m, B, Y->data + (size_t)start * Y->cols, Y->cols, loss,
+                                      &chunk_hits);
         hits += chunk_hits;
     }
     long units = hit_units(loss, N, O);
