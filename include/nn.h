@@ -421,9 +421,9 @@ nn_train_opts nn_train_defaults(void);
 /** Mini-batch training on X (N, n_in) and Y (N, n_out) or class indices (N, 1); opts NULL →
  * defaults. Returns NN_ERR_DIVERGED, with the weights of the last finite step, if the loss or
  * a gradient stops being finite. After NN_OK the model's gradients (dW, db, ds) are
- * unspecified: with plain SGD and batches of up to 256 rows, each step W -= lr·dW is taken
- * inside the product that computes dW, which is then never stored. After NN_ERR_DIVERGED they
- * are those of the step that was refused. */
+ * unspecified: plain SGD may take each step W -= lr·dW inside the product that computes dW,
+ * which is then never stored (the result is that of W -= lr·dW, up to the last bit's
+ * rounding). After NN_ERR_DIVERGED they are those of the step that was refused. */
 nn_status nn_train(nn_model *model, const nn_mat *X, const nn_mat *Y, const nn_train_opts *opts);
 /** Out (N, n_out) = the network's output for X (N, n_in). */
 nn_status nn_predict(nn_model *model, const nn_mat *X, nn_mat *Out);

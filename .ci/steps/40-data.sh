@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Data, metrics and the examples of issue 4, end to end (the readers' unit tests run in ctest):
+# Data, metrics and the examples, end to end (the readers' unit tests run in ctest):
 # - spiral's PNG is decoded by Python's zlib, with every chunk CRC checked;
 # - every SVG chart renders with librsvg;
 # - house_price round-trips its synthetic data through a CSV file;

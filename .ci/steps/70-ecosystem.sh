@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# libnn in the ecosystem (issue 7):
+# libnn in the ecosystem:
 #   1. install into a temporary prefix, then build tests/consumer against it four ways:
 #      find_package, pkg-config, add_subdirectory, FetchContent (a local source archive);
 #   2. the workflow presets, each configuring, building and testing in one command;

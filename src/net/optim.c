@@ -187,7 +187,7 @@ static float clip_scale(const nn_model *m, float clip_norm)
     return c < 1.0f ? c : 1.0f;
 }
 
-/* The seed's update, p -= lr·g: the hot loop of plain SGD, kept free of branches and of
+/* Plain SGD's update, p -= lr·g: its hot loop, kept free of branches and of
  * possible aliasing so that it vectorises. */
 void nn__plain_sgd(float *restrict p, const float *restrict g, size_t n, float lr)
 {
