@@ -198,6 +198,17 @@ static bool grads_scan_finite(const nn_model *m)
     return !atomic_load_explicit(&j.bad, memory_order_relaxed);
 }
 
+/* Whether, at one row, scanning the P gradients costs less than the operands' proof: it
+ * reads I + O floats and spends about PROOF_LAYER_COST floats' worth per layer. */
+static bool scan_is_cheaper(const nn_model *m)
+{
+    enum { PROOF_LAYER_COST = 64 };
+    size_t proof = 0;
+    for (int l = 0; l < m->n_layers; l++)
+        proof += (size_t)m->layers[l].n_in + m->layers[l].n_out + PROOF_LAYER_COST;
+    return m->n_params < proof;
+}
+
 /* ------------------------------------------------------------- the step */
 
 typedef struct gather_job {
@@ -240,8 +251,11 @@ nn_status nn__train_step(nn_model *m, const nn__batch *b, const nn_optim_opts *o
     double value = backward_deltas(m, B, Y, b->Y->cols, b->loss, false, hits);
     *loss_value = value;
     /* The operands vouch for the gradients almost always; a scan of every gradient (a pass
-     * over all P parameters) then is not needed. */
-    bool vouched = isfinite(value) && nn__grads_surely_finite(m, X, B);
+     * over all P parameters) then is not needed. At one row the two updates below give the
+     * same bits (no sum is cut into blocks), so there the step reads whichever is less: a tiny
+     * network's few gradients rather than its operands, layer by layer. */
+    bool vouched = isfinite(value) && (B > 1 || !scan_is_cheaper(m)) &&
+                   nn__grads_surely_finite(m, X, B);
     /* Plain SGD takes W -= lr·dW inside the product that would compute dW, which is then never
      * stored, while that product sums the batch in one block (else it would add each block's
      * step to W in turn, rounding differently). */
