@@ -10,11 +10,6 @@
 
 #include "net/net.h"
 
-void *nn__alloc(nn_model *m, void *ptr, size_t osize, size_t nsize)
-{
-    return m->alloc(m->alloc_user, ptr, osize, nsize);
-}
-
 static bool spec_ok(const nn_layer_spec *s)
 {
     return s->units > 0 && nn__act_valid(s->act) && isfinite(s->act_param) &&

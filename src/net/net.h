@@ -91,8 +91,6 @@ struct nn_model {
     size_t gemm_ws_bytes;
 };
 
-/* The model's allocator (nn_model_opts.alloc, or the C library's). */
-void *nn__alloc(nn_model *m, void *ptr, size_t osize, size_t nsize);
 /* Grows the workspace to hold B rows, and allocates the products' packing buffers the first
  * time a product needs them: a forward pass of up to max(B, cap) rows, or a backward pass of
  * backward_rows rows (0 if none will follow). NN_ERR_NOMEM leaves the model as it was. Any
@@ -167,6 +165,12 @@ nn__meta *nn__meta_find(const nn_model *m, const char *key, size_t key_len);
 nn_status nn__meta_set(nn_model *m, const char *key, size_t key_len, const void *value,
                        size_t size);
 void nn__meta_free_all(nn_model *m);
+
+/* The model's allocator (nn_model_opts.alloc, or the C library's). */
+static inline void *nn__alloc(nn_model *m, void *ptr, size_t osize, size_t nsize)
+{
+    return m->alloc(m->alloc_user, ptr, osize, nsize);
+}
 
 static inline const nn__layer *nn__out_layer(const nn_model *m)
 {
