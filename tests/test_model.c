@@ -358,7 +358,8 @@ static void test_backward_bad_input(void **state)
 
 /* --------------------------------------------------------------------- SGD */
 
-static void test_sgd_step_arithmetic(void **state)
+/* Zeroed optimizer options are plain SGD: exactly p - lr·g, and bad rates change nothing. */
+static void test_plain_sgd_arithmetic(void **state)
 {
     (void)state;
     nn_layer_spec specs[] = {{.units = 3, .act = NN_ACT_TANH}, {.units = 2}};
@@ -370,15 +371,16 @@ static void test_sgd_step_arithmetic(void **state)
     for (size_t i = 0; i < P; i++)
         grads[i] = 0.25f * (float)i - 1.0f;
     memcpy(before, params, P * sizeof(float));
-    assert_int_equal(nn_sgd_step(m, 0.1f), NN_OK);
+    const nn_optim_opts sgd = {0};
+    assert_int_equal(nn_optim_step(m, &sgd, 0.1f), NN_OK);
     for (size_t i = 0; i < P; i++)
         assert_true(params[i] == before[i] - 0.1f * grads[i]); /* exactly p - lr·g */
     memcpy(before, params, P * sizeof(float));
     float bad_rates[] = {-0.1f, NAN, INFINITY, -INFINITY};
     for (size_t k = 0; k < 4; k++)
-        assert_int_equal(nn_sgd_step(m, bad_rates[k]), NN_ERR_INVALID_ARG);
+        assert_int_equal(nn_optim_step(m, &sgd, bad_rates[k]), NN_ERR_INVALID_ARG);
     assert_memory_equal(before, params, P * sizeof(float));
-    assert_int_equal(nn_sgd_step(NULL, 0.1f), NN_ERR_INVALID_ARG);
+    assert_int_equal(nn_optim_step(NULL, &sgd, 0.1f), NN_ERR_INVALID_ARG);
     assert_int_equal(nn_zero_grad(NULL), NN_ERR_INVALID_ARG);
     free(before);
     nn_model_destroy(m);
@@ -504,7 +506,7 @@ static void test_allocation_failures(void **state)
 
 /* The products' packing buffers (about 1.1 MiB a thread) are allocated the first time a
  * product packs, one per thread, and never for work whose products do not pack: batch-1
- * inference, the per-sample training path. Failing to get them, or the workspace after
+ * inference, training one row at a time. Failing to get them, or the workspace after
  * them, is NN_ERR_NOMEM and leaves the model's memory as it was. */
 static void test_packing_buffers_when_needed(void **state)
 {
@@ -540,7 +542,7 @@ static void test_packing_buffers_when_needed(void **state)
     nn_model_destroy(m);
     assert_int_equal(c.live_bytes, 0);
 
-    /* Per-sample training: 1,024 weights in the first layer, trained one row at a time. */
+    /* Training one row at a time, 1,024 weights in the first layer: outer products, no packing. */
     nn_layer_spec tiny[] = {{.units = 32, .act = NN_ACT_TANH}, {.units = 1, .act = NN_ACT_SIGMOID}};
     opts.threads = 1;
     assert_int_equal(nn_model_create(32, tiny, 2, &opts, &m), NN_OK);
@@ -574,7 +576,7 @@ int main(void)
         cmocka_unit_test(test_grad_check_leaves_model_unchanged),
         cmocka_unit_test(test_backward_closed_form),
         cmocka_unit_test(test_backward_bad_input),
-        cmocka_unit_test(test_sgd_step_arithmetic),
+        cmocka_unit_test(test_plain_sgd_arithmetic),
         cmocka_unit_test(test_dropout_only_in_training),
         cmocka_unit_test(test_dropout_gradient),
     };

@@ -27,7 +27,7 @@ static float *params_of(nn_model *m, size_t *count)
 /* nn_train with no shuffling must be the loop a user writes with the step functions, batches
  * of `batch` rows and a last partial batch (used, not dropped). Up to 256 rows, nn_train's
  * plain SGD step happens inside the product for dW (W - lr·dZᵀ·X, dW never stored), the
- * loop's in nn_sgd_step: the same arithmetic, but where the compiler fuses a product's last
+ * loop's in nn_optim_step with zeroed options: the same arithmetic, but where the compiler fuses a product's last
  * multiply and add (gemm.c's ragged tile edges, with FMA) W - lr·dW is rounded once instead of
  * twice. So the weights agree to a few units in the last place, not bit for bit; a step that
  * missed a bias, a slope or a layer would be off by lr·gradient, about 1e-3 here. */
@@ -61,7 +61,7 @@ static void check_train_equals_manual_loop(int N, int I, const nn_layer_spec *sp
             assert_int_equal(nn_zero_grad(b), NN_OK);
             assert_int_equal(nn_forward(b, &Xb, NULL), NN_OK);
             assert_int_equal(nn_backward(b, &Yb, NN_LOSS_CE, NULL), NN_OK);
-            assert_int_equal(nn_sgd_step(b, 0.3f), NN_OK);
+            assert_int_equal(nn_optim_step(b, &(nn_optim_opts){0}, 0.3f), NN_OK);
         }
     size_t P;
     float *pa = params_of(a, &P), *pb = params_of(b, &P);
@@ -223,13 +223,13 @@ static void test_callback_stops_training(void **state)
  * optimizer) must give what the public step functions give, sample by sample, up to float
  * rounding. Each case covers other activations, losses and optimizers; a wrong formula on
  * either side shows up as differences of 1e-2 or more. */
-typedef struct sample_case {
+typedef struct batch1_case {
     int n_in, n_layers;
     nn_layer_spec specs[3];
     nn_loss loss;
     int ycols;
     nn_optim_opts optim;
-} sample_case;
+} batch1_case;
 
 static int sum_epoch_loss(void *user, const nn_epoch_info *info)
 {
@@ -237,12 +237,12 @@ static int sum_epoch_loss(void *user, const nn_epoch_info *info)
     return 0;
 }
 
-static void test_per_sample_path_matches_steps(void **state)
+static void test_batch1_training_matches_steps(void **state)
 {
     (void)state;
     enum { N = 12, EPOCHS = 3, MAX_IN = 3, MAX_Y = 3 };
     const float lr = 0.1f;
-    const sample_case cases[] = {
+    const batch1_case cases[] = {
         {2, 2, {{.units = 4, .act = NN_ACT_TANH}, {.units = 1, .act = NN_ACT_SIGMOID}},
          NN_LOSS_BCE, 1, {.kind = NN_OPT_SGD}},
         {3, 3,
@@ -257,7 +257,7 @@ static void test_per_sample_path_matches_steps(void **state)
          NN_LOSS_BCE, 2, {.kind = NN_OPT_RMSPROP}},
     };
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
-        const sample_case *k = &cases[c];
+        const batch1_case *k = &cases[c];
         int O = k->specs[k->n_layers - 1].units;
         float x[N * MAX_IN], y[N * MAX_Y];
         nn_mat X = nn_mat_wrap(x, N, k->n_in), Y = nn_mat_wrap(y, N, k->ycols);
@@ -298,7 +298,7 @@ static void test_per_sample_path_matches_steps(void **state)
         float *pa = params_of(a, &P), *pb = params_of(b, &P);
         for (size_t i = 0; i < P; i++)
             if (!(fabsf(pa[i] - pb[i]) <= 1e-5f * fmaxf(1.0f, fabsf(pb[i]))))
-                fail_msg("case %zu, parameter %zu: per-sample %.9g, steps %.9g", c, i, pa[i],
+                fail_msg("case %zu, parameter %zu: nn_train %.9g, steps %.9g", c, i, pa[i],
                          pb[i]);
         assert_true(fabs(train_loss - step_loss) <= 1e-5 * fmax(1.0, step_loss));
         nn_model_destroy(a);
@@ -598,7 +598,7 @@ static void test_steps_do_not_allocate(void **state)
         long after_create = c.calls;
         nn_train_opts o = nn_train_defaults();
         o.epochs = k % 2 == 0 ? 1 : 20;
-        o.batch_size = k < 2 ? 32 : 1; /* batch 1: the per-sample path */
+        o.batch_size = k < 2 ? 32 : 1; /* batch 1: one-row loops, no packing */
         assert_int_equal(nn_train(m, &X, &Y, &o), NN_OK);
         calls[k] = c.calls - after_create;
 
@@ -607,7 +607,7 @@ static void test_steps_do_not_allocate(void **state)
         for (int step = 0; k < 2 && step < 10; step++) { /* on a workspace of 32 rows */
             assert_int_equal(nn_forward(m, &Xb, NULL), NN_OK);
             assert_int_equal(nn_backward(m, &Yb, NN_LOSS_CE, NULL), NN_OK);
-            assert_int_equal(nn_sgd_step(m, 0.01f), NN_OK);
+            assert_int_equal(nn_optim_step(m, &(nn_optim_opts){0}, 0.01f), NN_OK);
             assert_int_equal(nn_zero_grad(m), NN_OK);
         }
         assert_int_equal(c.calls, before_loop); /* the workspace already holds 32 rows */
@@ -834,7 +834,7 @@ int main(void)
         cmocka_unit_test(test_callback_stops_training),
         cmocka_unit_test(test_divergence_stops),
         cmocka_unit_test(test_operands_vouch_for_gradients),
-        cmocka_unit_test(test_per_sample_path_matches_steps),
+        cmocka_unit_test(test_batch1_training_matches_steps),
     };
     const struct CMUnitTest inference[] = {
         cmocka_unit_test(test_predict_matches_forward),
