@@ -504,6 +504,67 @@ static void test_allocation_failures(void **state)
     assert_int_equal(c.live_bytes, 0);
 }
 
+/* A batch of one row runs the dense layer's one-row loops (dot and outer products, for
+ * layers of up to 1,024 weights); a batch of two runs the products. Two copies of a row have
+ * the loss, and so the gradients, of the row alone (the loss is a mean), so each path is the
+ * other's oracle: forward outputs and every gradient (W, b, PReLU's slopes) must agree to
+ * float rounding, for small and for wider layers, with the loss on the logits and on A. */
+static void test_one_row_loops_match_products(void **state)
+{
+    (void)state;
+    static const struct {
+        int I;
+        nn_layer_spec specs[3];
+        nn_loss loss;
+    } cases[] = {
+        {2, {{.units = 4, .act = NN_ACT_TANH}, {.units = 3, .act = NN_ACT_PRELU_UNITS},
+             {.units = 1, .act = NN_ACT_SIGMOID}}, NN_LOSS_BCE},
+        {5, {{.units = 30, .act = NN_ACT_RELU}, {.units = 20, .act = NN_ACT_PRELU},
+             {.units = 3, .act = NN_ACT_SOFTMAX}}, NN_LOSS_CE},
+        {3, {{.units = 40, .act = NN_ACT_ELU}, {.units = 25, .act = NN_ACT_TANH},
+             {.units = 2, .act = NN_ACT_LINEAR}}, NN_LOSS_MSE},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        int I = cases[c].I, O = cases[c].specs[2].units;
+        nn_model *one = make_model(I, cases[c].specs, 3, 30 + c);
+        nn_model *two = make_model(I, cases[c].specs, 3, 30 + c);
+        float *p1, *p2; /* biases and slopes away from their starting 0 and 0.25 too */
+        size_t n = nn_model_params(one, &p1, NULL);
+        nn_model_params(two, &p2, NULL);
+        nn_mat all = nn_mat_wrap(p1, 1, (int)n);
+        fill_uniform(&all, -0.8f, 0.8f, 50 + c);
+        memcpy(p2, p1, n * sizeof *p1);
+        float x[2 * 5], y[2 * 3], out1[3], out2[2 * 3];
+        nn_mat X1 = nn_mat_wrap(x, 1, I), X2 = nn_mat_wrap(x, 2, I);
+        fill_uniform(&X1, -1.5f, 1.5f, 7 + c);
+        memcpy(x + I, x, (size_t)I * sizeof *x); /* row 1 = row 0 */
+        int ycols = cases[c].loss == NN_LOSS_CE ? 1 : O;
+        for (int j = 0; j < ycols; j++)
+            y[j] = y[ycols + j] = cases[c].loss == NN_LOSS_CE ? 2.0f : 0.25f * (float)(j + 1);
+        nn_mat Y1 = nn_mat_wrap(y, 1, ycols), Y2 = nn_mat_wrap(y, 2, ycols);
+        nn_mat Out1 = nn_mat_wrap(out1, 1, O), Out2 = nn_mat_wrap(out2, 2, O);
+        assert_int_equal(nn_zero_grad(one), NN_OK);
+        assert_int_equal(nn_zero_grad(two), NN_OK);
+        assert_int_equal(nn_forward(one, &X1, &Out1), NN_OK);
+        assert_int_equal(nn_forward(two, &X2, &Out2), NN_OK);
+        for (int j = 0; j < O; j++)
+            assert_float_equal(out1[j], out2[j], 1e-6 * fmax(1.0, fabs(out2[j])));
+        float l1, l2;
+        assert_int_equal(nn_backward(one, &Y1, cases[c].loss, &l1), NN_OK);
+        assert_int_equal(nn_backward(two, &Y2, cases[c].loss, &l2), NN_OK);
+        assert_float_equal(l1, l2, 1e-6 * fmax(1.0, fabs(l2)));
+        float *g1, *g2;
+        size_t P = nn_model_params(one, NULL, &g1);
+        nn_model_params(two, NULL, &g2);
+        for (size_t i = 0; i < P; i++)
+            if (!(fabsf(g1[i] - g2[i]) <= 1e-5f * fmaxf(1.0f, fabsf(g2[i]))))
+                fail_msg("case %zu, gradient %zu: one row %.9g, two rows %.9g", c, i, g1[i],
+                         g2[i]);
+        nn_model_destroy(one);
+        nn_model_destroy(two);
+    }
+}
+
 /* The products' packing buffers (about 1.1 MiB a thread) are allocated the first time a
  * product packs, one per thread, and never for work whose products do not pack: batch-1
  * inference, training one row at a time. Failing to get them, or the workspace after
@@ -576,6 +637,7 @@ int main(void)
         cmocka_unit_test(test_grad_check_leaves_model_unchanged),
         cmocka_unit_test(test_backward_closed_form),
         cmocka_unit_test(test_backward_bad_input),
+        cmocka_unit_test(test_one_row_loops_match_products),
         cmocka_unit_test(test_plain_sgd_arithmetic),
         cmocka_unit_test(test_dropout_only_in_training),
         cmocka_unit_test(test_dropout_gradient),
