@@ -73,9 +73,9 @@ void nn__pool_run(nn__pool *pool, int parts, nn__pool_fn *fn, void *ctx);
  * one part, fn(ctx, 0, n) runs on the caller. Each item is computed by the same code whatever
  * the cut, so the results are bit-identical to one thread's as long as fn's items are
  * independent: no sum across them.
- * A hand-off costs ~0.25 µs with the workers spinning, and the other core must then fetch the
- * data: a part is worth it from about NN__MIN_PART_FLOATS floats of a plain element-wise pass
- * (1.5–3 µs; on W-fmnist at 2 threads, 4096 measured no better and 16384 worse). */
+ * A hand-off costs a fraction of a µs with the workers spinning, and the other core must then
+ * fetch the data: a part is worth it from about NN__MIN_PART_FLOATS floats of a plain
+ * element-wise pass (docs/PERFORMANCE.md). */
 typedef void nn__range_fn(void *ctx, size_t lo, size_t hi);
 #define NN__MIN_PART_FLOATS 8192
 void nn__pool_for_split(nn__pool *pool, size_t n, size_t unit, size_t min_part,

@@ -30,17 +30,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "kernels/kernels.h"
+#include "kernels/gemm_internal.h"
 
 /* How long a thread spins before it blocks. Longer than the gaps between the jobs of a
  * training step: the element-wise passes (bias and activation, loss, the gradient check, the
  * optimizer step, the next batch's gather) are jobs of the pool themselves or take a few µs,
- * so a training run never sleeps (when they all ran on the caller, the ~130 µs between two
- * steps put the workers to sleep once a step, and every step's first product waited for the
- * wake-up). A spinning thread takes CPU time from every other, so an idle model must not spin
- * for long. It never yields while it spins: sched_yield hands the core to any runnable task,
- * even a nice 19 one, for a whole time slice (the worker then took 2% of the parts instead of
- * half). */
+ * so a training run never sleeps, and no step's first product waits for a wake-up. A
+ * spinning thread takes CPU time from every other, so an idle model must not spin for long.
+ * It never yields while it spins: sched_yield hands the core to any runnable task, even a
+ * nice 19 one, for a whole time slice (docs/PERFORMANCE.md). */
 static const long SPIN_NS = 100000;
 
 /* Bytes between fields that different threads write, so that they sit on different cache
@@ -345,18 +343,20 @@ void nn__pool_for_split(nn__pool *pool, size_t n, size_t unit, size_t min_part,
 
 /* ------------------------------------------------------------- the split product */
 
-/* Splits are made of whole tiles of the micro-kernels (gemm.c): MR = 6 rows, NR <= 32
- * columns. Cutting C along a tile edge leaves every tile, ragged ones included, where the
+/* Splits are made of whole tiles of the micro-kernels (gemm_internal.h says why, and defines
+ * the units): cutting C along a tile edge leaves every tile, ragged ones included, where the
  * single-threaded product has it, so each element is computed by the same instructions.
- * A remainder of fewer than 6 rows joins the last unit rather than being one: a part of so
- * few rows would take gemm.c's few-rows path, which the whole product does not. */
-enum { ROW_UNIT = 6, COL_UNIT = 32 };
+ * A remainder of fewer than ROW_UNIT rows joins the last unit rather than being one: a part
+ * of so few rows would take the few-rows path, which the whole product does not. */
+enum { ROW_UNIT = NN__SPLIT_ROW_UNIT, COL_UNIT = NN__SPLIT_COL_UNIT };
+_Static_assert(ROW_UNIT % NN__GEMM_MR == 0 && COL_UNIT % NN__GEMM_NR_MAX == 0,
+               "parts must be cut along the micro-kernels' tile edges");
 
-/* Below this many multiply-adds per part (about 2 µs at one core's speed) a product is not
- * split: the hand-off, the extra packing (each part packs its own copy of the operand that is
- * not split) and the risk of waiting for a preempted worker outweigh the µs it would save.
- * The MLP's last layer (64×10×128) stays whole; everything larger is split. */
-static const double MIN_PART_MACS = 65536;
+/* Below this many multiply-adds per part a product is not split: the hand-off, the extra
+ * packing (each part packs its own copy of the operand that is not split) and the risk of
+ * waiting for a preempted worker outweigh the time it would save. The MLP's last layer
+ * (64×10×128) stays whole; everything larger is split (docs/PERFORMANCE.md). */
+static const double MIN_PART_MACS = NN__SPLIT_MIN_PART_MACS;
 
 typedef struct gemm_job {
     nn__gemm_kernel k;
