@@ -261,10 +261,25 @@ static void test_small_rows_avx2(void **state)
     check_small_and_rows(NN__GEMM_AVX2);
 }
 
-static void test_small_rows_avx512(void **state)
+/* The AVX-512 micro-kernel's ragged edges with few rows (the AVX-512 build has no few-rows
+ * path of its own: its few-rows products are test_small_rows_avx2's). Products of 5 to 16
+ * rows give every ragged last panel, packed (4 or 5 rows) or left to the few-rows path (1 to
+ * 3), beside whole 6-row panels; the columns end inside, at and past a 32-wide tile, so the
+ * kernel's partial stores, its full-row store of a short panel (n = NR, m < MR) and its whole
+ * tiles all run, with K from one step to several K blocks. */
+static void test_avx512_ragged_panels(void **state)
 {
     (void)state;
-    check_small_and_rows(NN__GEMM_AVX512);
+    if (!tested_here(NN__GEMM_AVX512))
+        skip();
+    static const int cols[] = {1, 8, 16, 31, 32, 33, 47, 64, 65, 100};
+    static const int depths[] = {1, 7, 16, 64, 300};
+    rng r = {0xA512ULL};
+    for (int M = 5; M <= 16; M++)
+        for (size_t n = 0; n < sizeof cols / sizeof *cols; n++)
+            for (size_t p = 0; p < sizeof depths / sizeof *depths; p++)
+                if ((long)M * cols[n] * depths[p] >= 512) /* below it: plain loops */
+                    check_shape(NN__GEMM_AVX512, &r, M, cols[n], depths[p]);
 }
 
 /* C computed in blocks as nn__gemm_mt cuts it, has the bits of C computed whole: rows cut at
@@ -369,7 +384,7 @@ int main(void)
         cmocka_unit_test(test_avx2),       cmocka_unit_test(test_avx512),
         cmocka_unit_test(test_auto),
         cmocka_unit_test(test_small_rows_portable), cmocka_unit_test(test_small_rows_avx2),
-        cmocka_unit_test(test_small_rows_avx512),   cmocka_unit_test(test_blocks_bit_identical),
+        cmocka_unit_test(test_avx512_ragged_panels),   cmocka_unit_test(test_blocks_bit_identical),
     };
     return cmocka_run_group_tests_name("gemm", tests, NULL, NULL);
 }
