@@ -10,6 +10,14 @@ bool nn__mat_ok(const nn_mat *m); /* non-NULL, rows > 0, cols > 0, data non-NULL
 size_t nn__mat_size(const nn_mat *m);
 int nn__argmax(const float *x, int n); /* first index of the largest of x[0..n) */
 
+/* Fisher–Yates with the seeded generator, from the last item down: item i is exchanged with
+ * item j, j drawn uniformly from 0 .. i as (next · (i + 1)) >> 32, so every permutation is
+ * equally likely and one seed gives one order on every platform. nn__shuffle_swaps leaves
+ * the exchange to swap(ctx, i, j) (rows of two matrices at once, say); nn__shuffle permutes
+ * order[0..n). */
+void nn__shuffle_swaps(int n, nn_rng *rng, void (*swap)(void *ctx, int i, int j), void *ctx);
+void nn__shuffle(int *order, int n, nn_rng *rng);
+
 /* The allocator used when the caller gives none: the C library's realloc and free. */
 void *nn__default_alloc(void *user, void *ptr, size_t osize, size_t nsize);
 

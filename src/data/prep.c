@@ -116,6 +116,18 @@ static void swap_rows(nn_mat *m, int i, int j)
     }
 }
 
+typedef struct row_pair {
+    nn_mat *X, *Y; /* Y may be NULL */
+} row_pair;
+
+static void swap_row_pair(void *ctx, int i, int j)
+{
+    row_pair *p = ctx;
+    swap_rows(p->X, i, j);
+    if (p->Y)
+        swap_rows(p->Y, i, j);
+}
+
 nn_status nn_split_rows(nn_mat *X, nn_mat *Y, double val_fraction, uint64_t seed, nn_split *out)
 {
     if (!nn__mat_ok(X) || (Y && !nn__mat_ok(Y)) || (Y && overlap(X, Y)) || !out ||
@@ -128,15 +140,10 @@ nn_status nn_split_rows(nn_mat *X, nn_mat *Y, double val_fraction, uint64_t seed
     if (V < 1 || V > N - 1)
         return NN_ERR_INVALID_ARG; /* a part would be empty */
 
-    /* Fisher–Yates, as nn_train shuffles: every permutation equally likely. */
+    /* The shuffle nn_train uses, applied to the rows in place. */
     nn_rng rng;
     nn_rng_seed(&rng, seed);
-    for (int i = N - 1; i > 0; i--) {
-        int j = (int)(((uint64_t)nn_rng_next(&rng) * (uint64_t)(i + 1)) >> 32);
-        swap_rows(X, i, j);
-        if (Y)
-            swap_rows(Y, i, j);
-    }
+    nn__shuffle_swaps(N, &rng, swap_row_pair, &(row_pair){X, Y});
     int T = N - V;
     nn_split s = {0};
     s.X_train = nn_mat_wrap(X->data, T, X->cols);
