@@ -8,6 +8,7 @@
 
 bool nn__mat_ok(const nn_mat *m); /* non-NULL, rows > 0, cols > 0, data non-NULL */
 size_t nn__mat_size(const nn_mat *m);
+bool nn__mat_overlap(const nn_mat *a, const nn_mat *b); /* their storage shares a byte */
 int nn__argmax(const float *x, int n); /* first index of the largest of x[0..n) */
 
 /* Fisher–Yates with the seeded generator, from the last item down: item i is exchanged with

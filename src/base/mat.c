@@ -15,6 +15,13 @@ size_t nn__mat_size(const nn_mat *m)
     return (size_t)m->rows * (size_t)m->cols;
 }
 
+bool nn__mat_overlap(const nn_mat *a, const nn_mat *b)
+{
+    uintptr_t a0 = (uintptr_t)a->data, a1 = a0 + nn__mat_size(a) * sizeof(float);
+    uintptr_t b0 = (uintptr_t)b->data, b1 = b0 + nn__mat_size(b) * sizeof(float);
+    return a0 < b1 && b0 < a1;
+}
+
 nn_mat nn_mat_wrap(float *data, int rows, int cols)
 {
     nn_mat m = {rows, cols, data};

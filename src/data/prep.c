@@ -73,14 +73,6 @@ nn_status nn_scale_apply(const nn_mat *stats, nn_mat *X)
     return NN_OK;
 }
 
-/* Whether two matrices' storage shares any byte. */
-static bool overlap(const nn_mat *a, const nn_mat *b)
-{
-    uintptr_t a0 = (uintptr_t)a->data, a1 = a0 + nn__mat_size(a) * sizeof(float);
-    uintptr_t b0 = (uintptr_t)b->data, b1 = b0 + nn__mat_size(b) * sizeof(float);
-    return a0 < b1 && b0 < a1;
-}
-
 /* The class index a label holds, or -1 if it is not an integer in 0 .. K-1. */
 static int class_of(float label, int K)
 {
@@ -91,7 +83,7 @@ static int class_of(float label, int K)
 
 nn_status nn_one_hot(const nn_mat *labels, nn_mat *out)
 {
-    if (!nn__mat_ok(labels) || !nn__mat_ok(out) || overlap(labels, out))
+    if (!nn__mat_ok(labels) || !nn__mat_ok(out) || nn__mat_overlap(labels, out))
         return NN_ERR_INVALID_ARG;
     int N = labels->rows, K = out->cols;
     if (labels->cols != 1 || out->rows != N)
@@ -130,7 +122,7 @@ static void swap_row_pair(void *ctx, int i, int j)
 
 nn_status nn_split_rows(nn_mat *X, nn_mat *Y, double val_fraction, uint64_t seed, nn_split *out)
 {
-    if (!nn__mat_ok(X) || (Y && !nn__mat_ok(Y)) || (Y && overlap(X, Y)) || !out ||
+    if (!nn__mat_ok(X) || (Y && !nn__mat_ok(Y)) || (Y && nn__mat_overlap(X, Y)) || !out ||
         !(val_fraction > 0.0) || !(val_fraction < 1.0))
         return NN_ERR_INVALID_ARG;
     int N = X->rows;
