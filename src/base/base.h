@@ -10,6 +10,8 @@ bool nn__mat_ok(const nn_mat *m); /* non-NULL, rows > 0, cols > 0, data non-NULL
 size_t nn__mat_size(const nn_mat *m);
 bool nn__mat_overlap(const nn_mat *a, const nn_mat *b); /* their storage shares a byte */
 int nn__argmax(const float *x, int n); /* first index of the largest of x[0..n) */
+/* The class index y holds, or -1 if it is not an integer in 0 .. K-1 (NaN included). */
+int nn__class_index(float y, int K);
 
 /* Fisher–Yates with the seeded generator, from the last item down: item i is exchanged with
  * item j, j drawn uniformly from 0 .. i as (next · (i + 1)) >> 32, so every permutation is

@@ -1,4 +1,5 @@
 /* The public matrix type and its operations. */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,11 @@ int nn__argmax(const float *x, int n)
         if (x[j] > x[best])
             best = j;
     return best;
+}
+
+int nn__class_index(float y, int K)
+{
+    return y >= 0.0f && y < (float)K && y == floorf(y) ? (int)y : -1;
 }
 
 nn_status nn_mat_argmax(const nn_mat *X, int *index)

@@ -73,14 +73,6 @@ nn_status nn_scale_apply(const nn_mat *stats, nn_mat *X)
     return NN_OK;
 }
 
-/* The class index a label holds, or -1 if it is not an integer in 0 .. K-1. */
-static int class_of(float label, int K)
-{
-    if (!(label >= 0.0f && label < (float)K) || label != floorf(label))
-        return -1;
-    return (int)label;
-}
-
 nn_status nn_one_hot(const nn_mat *labels, nn_mat *out)
 {
     if (!nn__mat_ok(labels) || !nn__mat_ok(out) || nn__mat_overlap(labels, out))
@@ -89,11 +81,11 @@ nn_status nn_one_hot(const nn_mat *labels, nn_mat *out)
     if (labels->cols != 1 || out->rows != N)
         return NN_ERR_SHAPE;
     for (int i = 0; i < N; i++)
-        if (class_of(labels->data[i], K) < 0)
+        if (nn__class_index(labels->data[i], K) < 0)
             return NN_ERR_LABEL;
     memset(out->data, 0, nn__mat_size(out) * sizeof(float));
     for (int i = 0; i < N; i++)
-        out->data[(size_t)i * K + class_of(labels->data[i], K)] = 1.0f;
+        out->data[(size_t)i * K + nn__class_index(labels->data[i], K)] = 1.0f;
     return NN_OK;
 }
 
