@@ -23,5 +23,8 @@ void nn__shuffle(int *order, int n, nn_rng *rng);
 
 /* The allocator used when the caller gives none: the C library's realloc and free. */
 void *nn__default_alloc(void *user, void *ptr, size_t osize, size_t nsize);
+/* The allocator opts asks for (opts may be NULL), and in *user the pointer it is passed:
+ * opts->alloc and opts->alloc_user, or nn__default_alloc and NULL. */
+nn_alloc_fn nn__opts_alloc(const nn_model_opts *opts, void **user);
 
 #endif /* NN_BASE_H */

@@ -1,7 +1,6 @@
 /* Metrics of predictions against targets: the confusion matrix and what it gives
  * (accuracy, per-class precision, recall, F1), and MSE and R² for regression.
  * Shape letters: N samples, K classes, D regression outputs. */
-#include <math.h>
 #include <string.h>
 
 #include "data/data.h"

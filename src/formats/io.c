@@ -252,8 +252,8 @@ static nn_status read_arch(const section *s, size_t bytes_left, const nn_model_o
     if (n_in == 0 || n_in > INT_MAX || n_layers == 0 || n_layers > MAX_LAYERS ||
         s->length != 8 + 12 * (size_t)n_layers || !params_fit(s, n_in, n_layers, bytes_left))
         return NN_ERR_FORMAT;
-    nn_alloc_fn alloc = opts && opts->alloc ? opts->alloc : nn__default_alloc;
-    void *user = opts && opts->alloc ? opts->alloc_user : NULL;
+    void *user;
+    nn_alloc_fn alloc = nn__opts_alloc(opts, &user);
     nn_layer_spec *specs = alloc(user, NULL, 0, n_layers * sizeof *specs);
     if (!specs)
         return NN_ERR_NOMEM;
@@ -395,8 +395,8 @@ nn_status nn_model_load(const char *path, const nn_model_opts *opts, nn_model **
         return NN_ERR_IO;
     }
     off_t size = st_file.st_size;
-    nn_alloc_fn alloc = opts && opts->alloc ? opts->alloc : nn__default_alloc;
-    void *user = opts && opts->alloc ? opts->alloc_user : NULL;
+    void *user;
+    nn_alloc_fn alloc = nn__opts_alloc(opts, &user);
     size_t len = (size_t)size;
     uint8_t *data = alloc(user, NULL, 0, len ? len : 1);
     if (!data) {
