@@ -3,12 +3,10 @@
  * Writing is atomic (file.c): a temporary file in the same directory, flushed, renamed.
  * Reading trusts nothing: every length is checked against the bytes really there before it
  * is used, every section's CRC is verified, and a failure frees all it took. */
-#define _POSIX_C_SOURCE 200809L /* fstat, fileno */
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "data/data.h" /* nn__crc32 */
 #include "formats/formats.h"
@@ -384,29 +382,14 @@ nn_status nn_model_load(const char *path, const nn_model_opts *opts, nn_model **
 {
     if (!path || !out)
         return NN_ERR_INVALID_ARG;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NN_ERR_IO;
-    /* Only a regular file has a size to trust (a directory opens, and "seeks" anywhere). */
-    struct stat st_file;
-    if (fstat(fileno(f), &st_file) != 0 || !S_ISREG(st_file.st_mode) || st_file.st_size < 0 ||
-        (uintmax_t)st_file.st_size > SIZE_MAX) {
-        fclose(f);
-        return NN_ERR_IO;
-    }
-    off_t size = st_file.st_size;
     void *user;
     nn_alloc_fn alloc = nn__opts_alloc(opts, &user);
-    size_t len = (size_t)size;
-    uint8_t *data = alloc(user, NULL, 0, len ? len : 1);
-    if (!data) {
-        fclose(f);
-        return NN_ERR_NOMEM;
-    }
-    nn_status st = fread(data, 1, len, f) == len ? NN_OK : NN_ERR_IO;
-    fclose(f);
-    if (st == NN_OK)
-        st = nn__model_parse(data, len, opts, out);
-    alloc(user, data, len ? len : 1, 0);
+    uint8_t *data;
+    size_t len, cap;
+    nn_status st = nn__read_whole(path, alloc, user, &data, &len, &cap);
+    if (st != NN_OK)
+        return st;
+    st = nn__model_parse(data, len, opts, out);
+    alloc(user, data, cap, 0);
     return st;
 }
