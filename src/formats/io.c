@@ -146,18 +146,25 @@ static void write_model(writer *w, const nn_model *m, bool checkpoint)
     end_section(w);
 }
 
+typedef struct save_job {
+    const nn_model *m;
+    bool checkpoint;
+} save_job;
+
+static bool write_file(FILE *f, void *ctx)
+{
+    const save_job *j = ctx;
+    writer w = {.f = f, .ok = true};
+    write_model(&w, j->m, j->checkpoint);
+    return w.ok;
+}
+
 static nn_status save(const nn_model *m, const char *path, bool checkpoint)
 {
-    if (!m || !path || !*path)
+    if (!m)
         return NN_ERR_INVALID_ARG;
-    char tmp[4096 + NN__TEMP_SUFFIX_MAX]; /* no allocation: saving cannot run out of memory */
-    if (strlen(path) > 4096)
-        return NN_ERR_INVALID_ARG;
-    writer w = {.f = nn__temp_open(path, tmp, sizeof tmp), .ok = true};
-    if (!w.f)
-        return NN_ERR_IO;
-    write_model(&w, m, checkpoint);
-    return nn__temp_commit(w.f, tmp, path, w.ok) ? NN_OK : NN_ERR_IO;
+    save_job j = {m, checkpoint};
+    return nn__write_atomic(path, write_file, &j);
 }
 
 nn_status nn_model_save(const nn_model *m, const char *path)
