@@ -539,7 +539,8 @@ nn_status nn_regression_metrics(const nn_mat *Out, const nn_mat *Y, double *mse,
 
 /** Writes the model to path atomically: a temporary file beside it is written, flushed to the
  * disk and then renamed over path, so a crash or a full disk never leaves a damaged file
- * where the old one was. NN_ERR_IO if any step fails (the temporary file is removed). */
+ * where the old one was. NN_ERR_IO if any step fails (the temporary file is removed);
+ * NN_ERR_INVALID_ARG for a path of more than 4096 bytes. Nothing is allocated. */
 nn_status nn_model_save(const nn_model *model, const char *path);
 /** A checkpoint: the model file plus the state of its training run — epochs done, the run's
  * random stream, the optimizer's state — so that after nn_model_load, nn_train with resume
@@ -572,9 +573,9 @@ nn_status nn_model_meta(const nn_model *model, const char *key, const void **val
  * (axis = 1); a linear layer is the Gemm alone. GELU has no operator before opset 20, so a
  * model with a GELU layer is not exported (NN_ERR_INVALID_ARG). Written atomically, as nn_model_save: a temporary file
  * beside path, flushed to the disk, then renamed over path, which so holds the old file or
- * the new one, never a part. NN_ERR_IO if any step fails (the temporary file is removed),
- * NN_ERR_NOMEM if the temporary file's name cannot be allocated (with the model's allocator),
- * NN_ERR_INVALID_ARG also if the model is beyond protobuf's 2 GiB limit on one file. */
+ * the new one, never a part. NN_ERR_IO if any step fails (the temporary file is removed);
+ * NN_ERR_INVALID_ARG also for a path of more than 4096 bytes, or a model beyond protobuf's
+ * 2 GiB limit on one file. Nothing is allocated. */
 nn_status nn_model_export_onnx(const nn_model *model, const char *path);
 
 #ifdef __cplusplus
