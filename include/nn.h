@@ -115,6 +115,10 @@ uint32_t nn_rng_next(nn_rng *rng);
 float nn_rng_uniform(nn_rng *rng);
 /** Standard normal N(0, 1) (Marsaglia's polar method, computed in double). */
 float nn_rng_normal(nn_rng *rng);
+/** Shuffles items[0..n) in place (Fisher–Yates, every order equally likely): the order of
+ * samples an own training loop visits, the same permutation nn_train draws from the same
+ * state. NN_ERR_INVALID_ARG for a NULL rng, n < 0, or NULL items with n > 0. */
+nn_status nn_rng_shuffle(nn_rng *rng, int *items, int n);
 
 /* --------------------------------------------------------------- matrices */
 

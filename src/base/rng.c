@@ -116,3 +116,11 @@ float nn_rng_normal(nn_rng *rng)
     } while (r2 >= 1.0 || r2 == 0.0);
     return (float)(u * sqrt(-2.0 * portable_log(r2) / r2));
 }
+
+nn_status nn_rng_shuffle(nn_rng *rng, int *items, int n)
+{
+    if (!rng || n < 0 || (!items && n > 0))
+        return NN_ERR_INVALID_ARG;
+    nn__shuffle(items, n, rng);
+    return NN_OK;
+}
