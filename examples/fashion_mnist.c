@@ -96,18 +96,6 @@ static nn_status load_data(const char *dir, dataset *d)
     return s;
 }
 
-/* Fisher–Yates with the library's seeded generator: every epoch visits the samples in a new
- * order, the same one on every run. */
-static void shuffle(int *order, int n, nn_rng *rng)
-{
-    for (int i = n - 1; i > 0; i--) {
-        int j = (int)(((uint64_t)nn_rng_next(rng) * (uint64_t)(i + 1)) >> 32);
-        int t = order[i];
-        order[i] = order[j];
-        order[j] = t;
-    }
-}
-
 /* The step size of an epoch: from r->lr down to nearly 0 along half a cosine, the curve
  * nn_train follows with NN_SCHED_COSINE (this loop is our own, so it computes it itself).
  * Large steps early cover ground; small ones late settle into a minimum instead of bouncing
@@ -128,7 +116,7 @@ static nn_status train_epoch(nn_model *model, const dataset *d, const recipe *r,
     double total = 0;
     progress bar;
     progress_begin(&bar, epoch, r->epochs, batches);
-    shuffle(order, N, rng);
+    nn_rng_shuffle(rng, order, N);
     for (int b = 0; b < batches; b++) {
         int start = b * r->batch, B = N - start < r->batch ? N - start : r->batch;
         for (int i = 0; i < B; i++) {

@@ -115,6 +115,10 @@ uint32_t nn_rng_next(nn_rng *rng);
 float nn_rng_uniform(nn_rng *rng);
 /** Standard normal N(0, 1) (Marsaglia's polar method, computed in double). */
 float nn_rng_normal(nn_rng *rng);
+/** Shuffles items[0..n) in place (Fisher–Yates, every order equally likely): the order of
+ * samples an own training loop visits, the same permutation nn_train draws from the same
+ * state. NN_ERR_INVALID_ARG for a NULL rng, n < 0, or NULL items with n > 0. */
+nn_status nn_rng_shuffle(nn_rng *rng, int *items, int n);
 
 /* --------------------------------------------------------------- matrices */
 
@@ -539,7 +543,8 @@ nn_status nn_regression_metrics(const nn_mat *Out, const nn_mat *Y, double *mse,
 
 /** Writes the model to path atomically: a temporary file beside it is written, flushed to the
  * disk and then renamed over path, so a crash or a full disk never leaves a damaged file
- * where the old one was. NN_ERR_IO if any step fails (the temporary file is removed). */
+ * where the old one was. NN_ERR_IO if any step fails (the temporary file is removed);
+ * NN_ERR_INVALID_ARG for a path of more than 4096 bytes. Nothing is allocated. */
 nn_status nn_model_save(const nn_model *model, const char *path);
 /** A checkpoint: the model file plus the state of its training run — epochs done, the run's
  * random stream, the optimizer's state — so that after nn_model_load, nn_train with resume
@@ -572,9 +577,9 @@ nn_status nn_model_meta(const nn_model *model, const char *key, const void **val
  * (axis = 1); a linear layer is the Gemm alone. GELU has no operator before opset 20, so a
  * model with a GELU layer is not exported (NN_ERR_INVALID_ARG). Written atomically, as nn_model_save: a temporary file
  * beside path, flushed to the disk, then renamed over path, which so holds the old file or
- * the new one, never a part. NN_ERR_IO if any step fails (the temporary file is removed),
- * NN_ERR_NOMEM if the temporary file's name cannot be allocated (with the model's allocator),
- * NN_ERR_INVALID_ARG also if the model is beyond protobuf's 2 GiB limit on one file. */
+ * the new one, never a part. NN_ERR_IO if any step fails (the temporary file is removed);
+ * NN_ERR_INVALID_ARG also for a path of more than 4096 bytes, or a model beyond protobuf's
+ * 2 GiB limit on one file. Nothing is allocated. */
 nn_status nn_model_export_onnx(const nn_model *model, const char *path);
 
 #ifdef __cplusplus

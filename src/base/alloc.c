@@ -13,3 +13,10 @@ void *nn__default_alloc(void *user, void *ptr, size_t osize, size_t nsize)
     }
     return realloc(ptr, nsize);
 }
+
+nn_alloc_fn nn__opts_alloc(const nn_model_opts *opts, void **user)
+{
+    bool own = opts && opts->alloc;
+    *user = own ? opts->alloc_user : NULL;
+    return own ? opts->alloc : nn__default_alloc;
+}

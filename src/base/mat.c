@@ -1,4 +1,5 @@
 /* The public matrix type and its operations. */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,13 @@ bool nn__mat_ok(const nn_mat *m)
 size_t nn__mat_size(const nn_mat *m)
 {
     return (size_t)m->rows * (size_t)m->cols;
+}
+
+bool nn__mat_overlap(const nn_mat *a, const nn_mat *b)
+{
+    uintptr_t a0 = (uintptr_t)a->data, a1 = a0 + nn__mat_size(a) * sizeof(float);
+    uintptr_t b0 = (uintptr_t)b->data, b1 = b0 + nn__mat_size(b) * sizeof(float);
+    return a0 < b1 && b0 < a1;
 }
 
 nn_mat nn_mat_wrap(float *data, int rows, int cols)
@@ -69,6 +77,11 @@ int nn__argmax(const float *x, int n)
         if (x[j] > x[best])
             best = j;
     return best;
+}
+
+int nn__class_index(float y, int K)
+{
+    return y >= 0.0f && y < (float)K && y == floorf(y) ? (int)y : -1;
 }
 
 nn_status nn_mat_argmax(const nn_mat *X, int *index)

@@ -56,6 +56,26 @@ float nn_rng_uniform(nn_rng *rng)
     return (float)(nn_rng_next(rng) >> 8) * (1.0f / 16777216.0f);
 }
 
+void nn__shuffle_swaps(int n, nn_rng *rng, void (*swap)(void *ctx, int i, int j), void *ctx)
+{
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)(((uint64_t)nn_rng_next(rng) * (uint64_t)(i + 1)) >> 32);
+        swap(ctx, i, j);
+    }
+}
+
+static void swap_ints(void *ctx, int i, int j)
+{
+    int *order = ctx, t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+}
+
+void nn__shuffle(int *order, int n, nn_rng *rng)
+{
+    nn__shuffle_swaps(n, rng, swap_ints, order);
+}
+
 /* A double in (-1, 1) from 53 random bits. */
 static double uniform_pm1(nn_rng *rng)
 {
@@ -95,4 +115,12 @@ float nn_rng_normal(nn_rng *rng)
         r2 = u * u + v * v;
     } while (r2 >= 1.0 || r2 == 0.0);
     return (float)(u * sqrt(-2.0 * portable_log(r2) / r2));
+}
+
+nn_status nn_rng_shuffle(nn_rng *rng, int *items, int n)
+{
+    if (!rng || n < 0 || (!items && n > 0))
+        return NN_ERR_INVALID_ARG;
+    nn__shuffle(items, n, rng);
+    return NN_OK;
 }

@@ -1,7 +1,6 @@
 /* Metrics of predictions against targets: the confusion matrix and what it gives
  * (accuracy, per-class precision, recall, F1), and MSE and R² for regression.
  * Shape letters: N samples, K classes, D regression outputs. */
-#include <math.h>
 #include <string.h>
 
 #include "data/data.h"
@@ -20,11 +19,6 @@ static int actual(const nn_mat *Y, int r)
     return Y->cols == 1 ? (int)row[0] : nn__argmax(row, Y->cols);
 }
 
-static bool is_index(float y, int K)
-{
-    return y >= 0.0f && y < (float)K && y == floorf(y);
-}
-
 nn_status nn_confusion(const nn_mat *Out, const nn_mat *Y, int64_t *counts)
 {
     if (!nn__mat_ok(Out) || !nn__mat_ok(Y) || !counts)
@@ -34,7 +28,7 @@ nn_status nn_confusion(const nn_mat *Out, const nn_mat *Y, int64_t *counts)
         return NN_ERR_SHAPE;
     if (Y->cols == 1)
         for (int r = 0; r < N; r++)
-            if (!is_index(Y->data[r], K))
+            if (nn__class_index(Y->data[r], K) < 0)
                 return NN_ERR_LABEL;
     memset(counts, 0, (size_t)K * (size_t)K * sizeof *counts);
     for (int r = 0; r < N; r++)

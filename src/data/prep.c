@@ -73,35 +73,19 @@ nn_status nn_scale_apply(const nn_mat *stats, nn_mat *X)
     return NN_OK;
 }
 
-/* Whether two matrices' storage shares any byte. */
-static bool overlap(const nn_mat *a, const nn_mat *b)
-{
-    uintptr_t a0 = (uintptr_t)a->data, a1 = a0 + nn__mat_size(a) * sizeof(float);
-    uintptr_t b0 = (uintptr_t)b->data, b1 = b0 + nn__mat_size(b) * sizeof(float);
-    return a0 < b1 && b0 < a1;
-}
-
-/* The class index a label holds, or -1 if it is not an integer in 0 .. K-1. */
-static int class_of(float label, int K)
-{
-    if (!(label >= 0.0f && label < (float)K) || label != floorf(label))
-        return -1;
-    return (int)label;
-}
-
 nn_status nn_one_hot(const nn_mat *labels, nn_mat *out)
 {
-    if (!nn__mat_ok(labels) || !nn__mat_ok(out) || overlap(labels, out))
+    if (!nn__mat_ok(labels) || !nn__mat_ok(out) || nn__mat_overlap(labels, out))
         return NN_ERR_INVALID_ARG;
     int N = labels->rows, K = out->cols;
     if (labels->cols != 1 || out->rows != N)
         return NN_ERR_SHAPE;
     for (int i = 0; i < N; i++)
-        if (class_of(labels->data[i], K) < 0)
+        if (nn__class_index(labels->data[i], K) < 0)
             return NN_ERR_LABEL;
     memset(out->data, 0, nn__mat_size(out) * sizeof(float));
     for (int i = 0; i < N; i++)
-        out->data[(size_t)i * K + class_of(labels->data[i], K)] = 1.0f;
+        out->data[(size_t)i * K + nn__class_index(labels->data[i], K)] = 1.0f;
     return NN_OK;
 }
 
@@ -116,9 +100,21 @@ static void swap_rows(nn_mat *m, int i, int j)
     }
 }
 
+typedef struct row_pair {
+    nn_mat *X, *Y; /* Y may be NULL */
+} row_pair;
+
+static void swap_row_pair(void *ctx, int i, int j)
+{
+    row_pair *p = ctx;
+    swap_rows(p->X, i, j);
+    if (p->Y)
+        swap_rows(p->Y, i, j);
+}
+
 nn_status nn_split_rows(nn_mat *X, nn_mat *Y, double val_fraction, uint64_t seed, nn_split *out)
 {
-    if (!nn__mat_ok(X) || (Y && !nn__mat_ok(Y)) || (Y && overlap(X, Y)) || !out ||
+    if (!nn__mat_ok(X) || (Y && !nn__mat_ok(Y)) || (Y && nn__mat_overlap(X, Y)) || !out ||
         !(val_fraction > 0.0) || !(val_fraction < 1.0))
         return NN_ERR_INVALID_ARG;
     int N = X->rows;
@@ -128,15 +124,10 @@ nn_status nn_split_rows(nn_mat *X, nn_mat *Y, double val_fraction, uint64_t seed
     if (V < 1 || V > N - 1)
         return NN_ERR_INVALID_ARG; /* a part would be empty */
 
-    /* Fisher–Yates, as nn_train shuffles: every permutation equally likely. */
+    /* The shuffle nn_train uses, applied to the rows in place. */
     nn_rng rng;
     nn_rng_seed(&rng, seed);
-    for (int i = N - 1; i > 0; i--) {
-        int j = (int)(((uint64_t)nn_rng_next(&rng) * (uint64_t)(i + 1)) >> 32);
-        swap_rows(X, i, j);
-        if (Y)
-            swap_rows(Y, i, j);
-    }
+    nn__shuffle_swaps(N, &rng, swap_row_pair, &(row_pair){X, Y});
     int T = N - V;
     nn_split s = {0};
     s.X_train = nn_mat_wrap(X->data, T, X->cols);

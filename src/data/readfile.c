@@ -1,51 +1,74 @@
-/* Reading a data file whole, and gunzipping it when it is gzip-compressed, for the readers. */
+/* Reading a file whole: the one reader of the data loaders (gunzipping what is gzip) and of
+ * the model file loader (with the model's allocator). */
+#define _POSIX_C_SOURCE 200809L /* fstat, fileno */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "data/data.h"
 
-/* Reads the stream to its end into a growing block: works for pipes as well as files. */
-static nn_status read_all(FILE *f, uint8_t **data, size_t *len)
+/* The first capacity: a regular file's size and one byte (so that its end is seen without
+ * growing), else 64 KiB, doubled as needed (pipes and the like). */
+static size_t first_capacity(FILE *f)
 {
-    size_t cap = 1 << 16, n = 0;
-    uint8_t *buf = malloc(cap);
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 &&
+        (uintmax_t)st.st_size < SIZE_MAX)
+        return (size_t)st.st_size + 1;
+    return (size_t)1 << 16;
+}
+
+/* Reads the stream to its end into a block from alloc. */
+static nn_status read_all(FILE *f, nn_alloc_fn alloc, void *user, uint8_t **data, size_t *len,
+                          size_t *cap_out)
+{
+    size_t cap = first_capacity(f), n = 0;
+    uint8_t *buf = alloc(user, NULL, 0, cap);
     if (!buf)
         return NN_ERR_NOMEM;
     for (;;) {
         n += fread(buf + n, 1, cap - n, f);
         if (n < cap)
             break;
-        uint8_t *bigger = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+        uint8_t *bigger = cap <= SIZE_MAX / 2 ? alloc(user, buf, cap, cap * 2) : NULL;
         if (!bigger) {
-            free(buf);
+            alloc(user, buf, cap, 0);
             return NN_ERR_NOMEM;
         }
         buf = bigger;
         cap *= 2;
     }
-    if (ferror(f)) {
-        free(buf);
+    if (ferror(f)) { /* a directory opens, and fails here */
+        alloc(user, buf, cap, 0);
         return NN_ERR_IO;
     }
     *data = buf;
     *len = n;
+    *cap_out = cap;
     return NN_OK;
+}
+
+nn_status nn__read_whole(const char *path, nn_alloc_fn alloc, void *user, uint8_t **data,
+                         size_t *len, size_t *cap)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NN_ERR_IO;
+    nn_status s = read_all(f, alloc, user, data, len, cap);
+    if (fclose(f) != 0 && s == NN_OK) {
+        alloc(user, *data, *cap, 0);
+        s = NN_ERR_IO;
+    }
+    return s;
 }
 
 nn_status nn__read_file(const char *path, uint8_t **data, size_t *len)
 {
     if (!path || !data || !len)
         return NN_ERR_INVALID_ARG;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NN_ERR_IO;
     uint8_t *raw = NULL;
-    size_t raw_len = 0;
-    nn_status s = read_all(f, &raw, &raw_len);
-    if (fclose(f) != 0 && s == NN_OK) {
-        free(raw);
-        s = NN_ERR_IO;
-    }
+    size_t raw_len = 0, cap = 0;
+    nn_status s = nn__read_whole(path, nn__default_alloc, NULL, &raw, &raw_len, &cap);
     if (s != NN_OK)
         return s;
     if (nn__is_gzip(raw, raw_len)) {

@@ -9,12 +9,17 @@
 #define NN_FSYNC(f) true
 #endif
 #include <stdio.h>
+#include <string.h>
 
 #include "formats/formats.h"
 
-enum { TEMP_TRIES = 16 }; /* names "<path>.<k>.tmp", k < TEMP_TRIES (NN__TEMP_SUFFIX_MAX) */
+/* Temporary names "<path>.<k>.tmp", k < TEMP_TRIES, at most TEMP_SUFFIX_MAX bytes past path. */
+enum { TEMP_TRIES = 16 };
+#define TEMP_SUFFIX_MAX sizeof ".99.tmp"
 
-FILE *nn__temp_open(const char *path, char *tmp, size_t tmp_size)
+/* Creates a new file beside path, named into tmp (tmp_size bytes), never reusing a name;
+ * NULL if it cannot. */
+static FILE *temp_open(const char *path, char *tmp, size_t tmp_size)
 {
     for (int k = 0; k < TEMP_TRIES; k++) {
         int n = snprintf(tmp, tmp_size, "%s.%d.tmp", path, k);
@@ -28,7 +33,9 @@ FILE *nn__temp_open(const char *path, char *tmp, size_t tmp_size)
     return NULL;
 }
 
-bool nn__temp_commit(FILE *f, const char *tmp, const char *path, bool written)
+/* Closes f and, if everything was written, flushes it to the disk and renames it over path;
+ * otherwise, or if any step fails, removes it. True when path now holds the new file. */
+static bool temp_commit(FILE *f, const char *tmp, const char *path, bool written)
 {
     /* The data must be on the disk before the rename makes it the file at path. */
     bool ok = written && fflush(f) == 0 && !ferror(f) && NN_FSYNC(f);
@@ -37,4 +44,16 @@ bool nn__temp_commit(FILE *f, const char *tmp, const char *path, bool written)
         return true;
     remove(tmp);
     return false;
+}
+
+nn_status nn__write_atomic(const char *path, bool (*write)(FILE *f, void *ctx), void *ctx)
+{
+    char tmp[NN__PATH_MAX + TEMP_SUFFIX_MAX]; /* no allocation: writing never runs out of memory */
+    if (!path || !*path || strlen(path) > NN__PATH_MAX)
+        return NN_ERR_INVALID_ARG;
+    FILE *f = temp_open(path, tmp, sizeof tmp);
+    if (!f)
+        return NN_ERR_IO;
+    bool written = write(f, ctx);
+    return temp_commit(f, tmp, path, written) ? NN_OK : NN_ERR_IO;
 }

@@ -7,14 +7,13 @@
 
 #include "net/net.h"
 
-/* Atomic file replacement (file.c). nn__temp_open creates a new file beside path, named
- * "<path>.<k>.tmp" (tmp needs strlen(path) + NN__TEMP_SUFFIX_MAX bytes), never reusing a
- * name; NULL if it cannot. nn__temp_commit closes it and, if everything was written, flushes
- * it to the disk and renames it over path; otherwise, or if any step fails, removes it.
- * True when path now holds the new file. */
-#define NN__TEMP_SUFFIX_MAX sizeof ".99.tmp"
-FILE *nn__temp_open(const char *path, char *tmp, size_t tmp_size);
-bool nn__temp_commit(FILE *f, const char *tmp, const char *path, bool written);
+/* Writes the file at path atomically (file.c): write(f, ctx) fills a new temporary file
+ * beside path, which, if write returned true, is flushed to the disk and renamed over path;
+ * otherwise, or if any step fails, it is removed and path keeps the file it had. NN_OK when
+ * path now holds the new file; NN_ERR_INVALID_ARG for an empty path or one of more than
+ * NN__PATH_MAX bytes; NN_ERR_IO. Allocates nothing. */
+#define NN__PATH_MAX 4096
+nn_status nn__write_atomic(const char *path, bool (*write)(FILE *f, void *ctx), void *ctx);
 
 nn_status nn__model_parse(const uint8_t *data, size_t len, const nn_model_opts *opts,
                           nn_model **out);

@@ -3,12 +3,10 @@
  * Writing is atomic (file.c): a temporary file in the same directory, flushed, renamed.
  * Reading trusts nothing: every length is checked against the bytes really there before it
  * is used, every section's CRC is verified, and a failure frees all it took. */
-#define _POSIX_C_SOURCE 200809L /* fstat, fileno */
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "data/data.h" /* nn__crc32 */
 #include "formats/formats.h"
@@ -148,18 +146,25 @@ static void write_model(writer *w, const nn_model *m, bool checkpoint)
     end_section(w);
 }
 
+typedef struct save_job {
+    const nn_model *m;
+    bool checkpoint;
+} save_job;
+
+static bool write_file(FILE *f, void *ctx)
+{
+    const save_job *j = ctx;
+    writer w = {.f = f, .ok = true};
+    write_model(&w, j->m, j->checkpoint);
+    return w.ok;
+}
+
 static nn_status save(const nn_model *m, const char *path, bool checkpoint)
 {
-    if (!m || !path || !*path)
+    if (!m)
         return NN_ERR_INVALID_ARG;
-    char tmp[4096 + NN__TEMP_SUFFIX_MAX]; /* no allocation: saving cannot run out of memory */
-    if (strlen(path) > 4096)
-        return NN_ERR_INVALID_ARG;
-    writer w = {.f = nn__temp_open(path, tmp, sizeof tmp), .ok = true};
-    if (!w.f)
-        return NN_ERR_IO;
-    write_model(&w, m, checkpoint);
-    return nn__temp_commit(w.f, tmp, path, w.ok) ? NN_OK : NN_ERR_IO;
+    save_job j = {m, checkpoint};
+    return nn__write_atomic(path, write_file, &j);
 }
 
 nn_status nn_model_save(const nn_model *m, const char *path)
@@ -252,8 +257,8 @@ static nn_status read_arch(const section *s, size_t bytes_left, const nn_model_o
     if (n_in == 0 || n_in > INT_MAX || n_layers == 0 || n_layers > MAX_LAYERS ||
         s->length != 8 + 12 * (size_t)n_layers || !params_fit(s, n_in, n_layers, bytes_left))
         return NN_ERR_FORMAT;
-    nn_alloc_fn alloc = opts && opts->alloc ? opts->alloc : nn__default_alloc;
-    void *user = opts && opts->alloc ? opts->alloc_user : NULL;
+    void *user;
+    nn_alloc_fn alloc = nn__opts_alloc(opts, &user);
     nn_layer_spec *specs = alloc(user, NULL, 0, n_layers * sizeof *specs);
     if (!specs)
         return NN_ERR_NOMEM;
@@ -384,29 +389,14 @@ nn_status nn_model_load(const char *path, const nn_model_opts *opts, nn_model **
 {
     if (!path || !out)
         return NN_ERR_INVALID_ARG;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NN_ERR_IO;
-    /* Only a regular file has a size to trust (a directory opens, and "seeks" anywhere). */
-    struct stat st_file;
-    if (fstat(fileno(f), &st_file) != 0 || !S_ISREG(st_file.st_mode) || st_file.st_size < 0 ||
-        (uintmax_t)st_file.st_size > SIZE_MAX) {
-        fclose(f);
-        return NN_ERR_IO;
-    }
-    off_t size = st_file.st_size;
-    nn_alloc_fn alloc = opts && opts->alloc ? opts->alloc : nn__default_alloc;
-    void *user = opts && opts->alloc ? opts->alloc_user : NULL;
-    size_t len = (size_t)size;
-    uint8_t *data = alloc(user, NULL, 0, len ? len : 1);
-    if (!data) {
-        fclose(f);
-        return NN_ERR_NOMEM;
-    }
-    nn_status st = fread(data, 1, len, f) == len ? NN_OK : NN_ERR_IO;
-    fclose(f);
-    if (st == NN_OK)
-        st = nn__model_parse(data, len, opts, out);
-    alloc(user, data, len ? len : 1, 0);
+    void *user;
+    nn_alloc_fn alloc = nn__opts_alloc(opts, &user);
+    uint8_t *data;
+    size_t len, cap;
+    nn_status st = nn__read_whole(path, alloc, user, &data, &len, &cap);
+    if (st != NN_OK)
+        return st;
+    st = nn__model_parse(data, len, opts, out);
+    alloc(user, data, cap, 0);
     return st;
 }

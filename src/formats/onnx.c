@@ -343,6 +343,20 @@ static void model_msg(pb *w, const void *msg) /* ModelProto */
 
 /* ----------------------------------------------------------- the file */
 
+typedef struct onnx_job {
+    const nn_model *m;
+    size_t size; /* the bytes model_msg counted */
+} onnx_job;
+
+/* The model as ONNX into f: true if every byte counted was written. */
+static bool write_file(FILE *f, void *ctx)
+{
+    const onnx_job *j = ctx;
+    pb w = {.f = f};
+    model_msg(&w, j->m);
+    return !w.failed && w.size == j->size;
+}
+
 nn_status nn_model_export_onnx(const nn_model *m, const char *path)
 {
     if (!m || !path || !*path)
@@ -355,18 +369,6 @@ nn_status nn_model_export_onnx(const nn_model *m, const char *path)
     if (count.size > ONNX_MAX_BYTES)
         return NN_ERR_INVALID_ARG;
 
-    size_t tmp_size = strlen(path) + NN__TEMP_SUFFIX_MAX;
-    char *tmp = m->alloc(m->alloc_user, NULL, 0, tmp_size);
-    if (!tmp)
-        return NN_ERR_NOMEM;
-    nn_status s = NN_ERR_IO;
-    FILE *f = nn__temp_open(path, tmp, tmp_size);
-    if (f) { /* written whole to a temporary file, then renamed over path (file.c) */
-        pb w = {.f = f};
-        model_msg(&w, m);
-        if (nn__temp_commit(f, tmp, path, !w.failed && w.size == count.size))
-            s = NN_OK;
-    }
-    m->alloc(m->alloc_user, tmp, tmp_size, 0);
-    return s;
+    onnx_job j = {m, count.size};
+    return nn__write_atomic(path, write_file, &j);
 }
