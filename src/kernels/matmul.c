@@ -1,17 +1,8 @@
 /* nn_mat_mul, the public face of the GEMM: arguments checked, packing buffers for the call.
  * Shape letters: M, N, K as in kernels.h. */
-#include <stdint.h>
 #include <stdlib.h>
 
 #include "kernels/kernels.h"
-
-/* Whether two matrices' storage shares any byte. */
-static bool overlap(const nn_mat *x, const nn_mat *y)
-{
-    uintptr_t x0 = (uintptr_t)x->data, x1 = x0 + nn__mat_size(x) * sizeof(float);
-    uintptr_t y0 = (uintptr_t)y->data, y1 = y0 + nn__mat_size(y) * sizeof(float);
-    return x0 < y1 && y0 < x1;
-}
 
 nn_status nn_mat_mul(nn_mat *C, const nn_mat *A, bool trans_a, const nn_mat *B, bool trans_b,
                      float alpha, float beta)
@@ -22,7 +13,7 @@ nn_status nn_mat_mul(nn_mat *C, const nn_mat *A, bool trans_a, const nn_mat *B, 
     int KB = trans_b ? B->cols : B->rows, N = trans_b ? B->rows : B->cols;
     if (K != KB || C->rows != M || C->cols != N)
         return NN_ERR_SHAPE;
-    if (overlap(C, A) || overlap(C, B))
+    if (nn__mat_overlap(C, A) || nn__mat_overlap(C, B))
         return NN_ERR_INVALID_ARG;
     float *ws = NULL; /* packing buffers, for this call: there is no model to keep them */
     if (nn__gemm_needs_ws(trans_a, trans_b, M, N, K)) {

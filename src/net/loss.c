@@ -41,7 +41,7 @@ nn_status nn__loss_check_targets(nn_loss loss, int B, int O, const float *Y, int
     for (size_t i = 0; i < n; i++) {
         float y = Y[i];
         if (nn__loss_uses_indices(loss, O, ycols)) {
-            if (!(y >= 0.0f && y < (float)O && y == floorf(y)))
+            if (nn__class_index(y, O) < 0)
                 return NN_ERR_LABEL;
         } else if (loss == NN_LOSS_BCE) {
             if (!(y >= 0.0f && y <= 1.0f)) /* also rejects NaN */

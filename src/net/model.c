@@ -46,8 +46,8 @@ nn_status nn_model_create(int n_in, const nn_layer_spec *layers, int n_layers,
     int threads = opts ? opts->threads : 0;
     if (threads < 0 || threads > NN__MAX_THREADS)
         return NN_ERR_INVALID_ARG;
-    nn_alloc_fn alloc = opts && opts->alloc ? opts->alloc : nn__default_alloc;
-    void *user = opts && opts->alloc ? opts->alloc_user : NULL;
+    void *user;
+    nn_alloc_fn alloc = nn__opts_alloc(opts, &user);
 
     nn_model *m = alloc(user, NULL, 0, sizeof *m);
     if (!m)

@@ -24,17 +24,6 @@ nn_train_opts nn_train_defaults(void)
                            .loss = NN_LOSS_AUTO};
 }
 
-/* Fisher–Yates: every permutation equally likely (up to the generator). */
-static void shuffle(int *order, int n, nn_rng *rng)
-{
-    for (int i = n - 1; i > 0; i--) {
-        int j = (int)(((uint64_t)nn_rng_next(rng) * (uint64_t)(i + 1)) >> 32);
-        int t = order[i];
-        order[i] = order[j];
-        order[j] = t;
-    }
-}
-
 /* Units the accuracy counts: samples for CE, elements for BCE, none for MSE. */
 static long hit_units(nn_loss loss, long rows, int O)
 {
@@ -136,7 +125,7 @@ static nn_status run_begin(nn_model *m, const nn_mat *X, const nn_mat *Y,
     if (r->n_val > 0) {
         nn_rng split;
         nn_rng_seed(&split, o->shuffle_seed ^ 0x76616c5f73706c74ull); /* "val_splt" */
-        shuffle(r->rows, N, &split);
+        nn__shuffle(r->rows, N, &split);
         nn__gather(m->pool, val_x, X->data, X->cols, r->rows + r->n_train, r->n_val);
         nn__gather(m->pool, val_y, Y->data, Y->cols, r->rows + r->n_train, r->n_val);
         r->X_val = nn_mat_wrap(val_x, r->n_val, X->cols);
@@ -200,7 +189,7 @@ nn_status nn_train(nn_model *m, const nn_mat *X, const nn_mat *Y, const nn_train
          * stream alone: what a checkpoint saves is enough to resume it. */
         memcpy(r.order, r.rows, (size_t)r.n_train * sizeof *r.order);
         if (!o.no_shuffle)
-            shuffle(r.order, r.n_train, &m->run_rng);
+            nn__shuffle(r.order, r.n_train, &m->run_rng);
         s = run_epoch(m, X, Y, r.order, r.n_train, r.Ybatch, &o, loss, lr, &loss_sum, &hits);
         if (s != NN_OK)
             break;
