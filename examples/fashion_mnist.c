@@ -134,7 +134,7 @@ static nn_status train_epoch(nn_model *model, const dataset *d, const recipe *r,
         if (s == NN_OK && !isfinite(loss))
             s = NN_ERR_DIVERGED;
         if (s == NN_OK)
-            s = nn_sgd_step(model, lr);
+            s = nn_optim_step(model, &(nn_optim_opts){0}, lr); /* plain SGD */
         if (s != NN_OK)
             return s;
         total += (double)loss * B;

@@ -258,7 +258,7 @@ int nn_model_inputs(const nn_model *model);
 /** The number of outputs, the last layer's units (0 for NULL). */
 int nn_model_outputs(const nn_model *model);
 /** The number of layers (0 for NULL). */
-int nn_model_layers(const nn_model *model);
+int nn_model_layer_count(const nn_model *model);
 
 /** Views into one layer's parameters and gradients; writes through them change the model. */
 typedef struct nn_layer_view {
@@ -292,8 +292,6 @@ nn_status nn_forward(nn_model *model, const nn_mat *X, nn_mat *Out);
 nn_status nn_backward(nn_model *model, const nn_mat *Y, nn_loss loss, float *loss_value);
 /** Sets every gradient to 0. */
 nn_status nn_zero_grad(nn_model *model);
-/** Plain gradient descent: every parameter p -= learning_rate · dp. */
-nn_status nn_sgd_step(nn_model *model, float learning_rate);
 
 /** Checks nn_backward against central finite differences (L(p+h) - L(p-h)) / 2h in double
  * precision loss sums, for every parameter (or a sample of max_params of them, if > 0).
@@ -324,7 +322,7 @@ typedef enum nn_optimizer {
 } nn_optimizer;
 
 /** An optimizer and its hyper-parameters, with PyTorch's meanings. A zero field means
- * PyTorch's default, so (nn_optim_opts){0} is plain SGD (nn_sgd_step) and
+ * PyTorch's default, so (nn_optim_opts){0} is plain SGD, p -= lr·dp, and
  * (nn_optim_opts){.kind = NN_OPT_ADAM} is torch.optim.Adam as it comes. A field that the kind
  * does not use must stay 0 (NN_ERR_INVALID_ARG otherwise): a momentum given to Adam is more
  * likely a mistake than a wish. */
@@ -481,14 +479,14 @@ nn_status nn_idx_load(const char *path, nn_mat *out);
 /** Per-column scaling x' = (x - shift)·factor; stats is (2, C): row 0 the shifts, row 1 the
  * factors. A constant column gets factor 1 (it maps to 0). For pixels, whose range is known,
  * nn_mat_scale(X, 1/255.f) is the usual [0, 1] scaling instead. */
-typedef enum nn_scaling {
+typedef enum nn_scale {
     NN_SCALE_MINMAX = 0, /**< shift = min, factor = 1/(max - min): the fitted data maps onto [0, 1] */
     NN_SCALE_ZSCORE = 1, /**< shift = mean, factor = 1/σ (population σ): mean 0, variance 1 */
-} nn_scaling;
+} nn_scale;
 
 /** Computes the statistics of X (N, C) into stats (2, C); NN_ERR_INVALID_ARG if X holds a
  * non-finite value. Fit on the training data, then apply the same stats to every split. */
-nn_status nn_scale_fit(const nn_mat *X, nn_scaling scaling, nn_mat *stats /* (2, C) */);
+nn_status nn_scale_fit(const nn_mat *X, nn_scale scaling, nn_mat *stats /* (2, C) */);
 /** X = (X - shift)·factor, column by column, with stats from nn_scale_fit (or your own). */
 nn_status nn_scale_apply(const nn_mat *stats /* (2, C) */, nn_mat *X /* (N, C) */);
 
@@ -549,7 +547,7 @@ nn_status nn_model_save(const nn_model *model, const char *path);
 /** A checkpoint: the model file plus the state of its training run — epochs done, the run's
  * random stream, the optimizer's state — so that after nn_model_load, nn_train with resume
  * set goes on exactly as if it had never stopped. Written atomically, as nn_model_save. */
-nn_status nn_checkpoint_save(const nn_model *model, const char *path);
+nn_status nn_model_save_checkpoint(const nn_model *model, const char *path);
 /** Reads a model file. opts (may be NULL) gives the allocator; its seed is unused. Every
  * malformed file — truncated, corrupted (CRC), wrong magic, inconsistent sizes, NaN
  * parameters — is NN_ERR_FORMAT, a file of a later format NN_ERR_VERSION, an unreadable one
@@ -563,7 +561,7 @@ nn_status nn_model_set_meta(nn_model *model, const char *key, const void *value,
 /** Finds key's value: *value points into the model, aligned for any type the allocator aligns
  * for (up to 16 bytes), valid until the entry changes or the model is destroyed.
  * NN_ERR_NOT_FOUND if there is no such key. */
-nn_status nn_model_meta(const nn_model *model, const char *key, const void **value,
+nn_status nn_model_get_meta(const nn_model *model, const char *key, const void **value,
                         size_t *size);
 
 /* ------------------------------------------------------------ ONNX export */

@@ -120,7 +120,7 @@ static void test_round_trip_is_bit_identical(void **state)
     assert_int_equal(n1, n2);
     assert_memory_equal(p1, p2, n1 * sizeof(float));
     assert_int_equal(nn_model_inputs(back), 4);
-    assert_int_equal(nn_model_layers(back), 3);
+    assert_int_equal(nn_model_layer_count(back), 3);
     for (int l = 0; l < 3; l++) {
         nn_layer_view a, b;
         nn_model_layer(m, l, &a);
@@ -139,12 +139,12 @@ static void test_round_trip_is_bit_identical(void **state)
 
     const void *value;
     size_t size;
-    assert_int_equal(nn_model_meta(back, "classes", &value, &size), NN_OK);
+    assert_int_equal(nn_model_get_meta(back, "classes", &value, &size), NN_OK);
     assert_int_equal(size, sizeof classes);
     assert_memory_equal(value, classes, sizeof classes);
-    assert_int_equal(nn_model_meta(back, "input_mean", &value, &size), NN_OK);
+    assert_int_equal(nn_model_get_meta(back, "input_mean", &value, &size), NN_OK);
     assert_memory_equal(value, stats, sizeof stats);
-    assert_int_equal(nn_model_meta(back, "absent", &value, &size), NN_ERR_NOT_FOUND);
+    assert_int_equal(nn_model_get_meta(back, "absent", &value, &size), NN_ERR_NOT_FOUND);
     nn_model_destroy(m);
     nn_model_destroy(back);
 }
@@ -167,23 +167,23 @@ static void test_metadata_api(void **state)
     assert_int_equal(nn_model_set_meta(NULL, "k", "v", 1), NN_ERR_INVALID_ARG);
     assert_int_equal(nn_model_set_meta(m, "k", "first", 5), NN_OK);
     assert_int_equal(nn_model_set_meta(m, "k", "second!", 7), NN_OK); /* replaces */
-    assert_int_equal(nn_model_meta(m, "k", &value, &size), NN_OK);
+    assert_int_equal(nn_model_get_meta(m, "k", &value, &size), NN_OK);
     assert_int_equal(size, 7);
     assert_memory_equal(value, "second!", 7);
     assert_int_equal(nn_model_set_meta(m, "empty", "", 0), NN_OK); /* an empty value exists */
-    assert_int_equal(nn_model_meta(m, "empty", &value, &size), NN_OK);
+    assert_int_equal(nn_model_get_meta(m, "empty", &value, &size), NN_OK);
     assert_int_equal(size, 0);
     assert_int_equal(nn_model_set_meta(m, "k", NULL, 0), NN_OK); /* removes */
-    assert_int_equal(nn_model_meta(m, "k", &value, &size), NN_ERR_NOT_FOUND);
+    assert_int_equal(nn_model_get_meta(m, "k", &value, &size), NN_ERR_NOT_FOUND);
     assert_int_equal(nn_model_set_meta(m, "k", NULL, 0), NN_ERR_NOT_FOUND);
     for (int i = 0; i < 40; i++) { /* grows the table */
         char key[16];
         snprintf(key, sizeof key, "key%d", i);
         assert_int_equal(nn_model_set_meta(m, key, &i, sizeof i), NN_OK);
     }
-    assert_int_equal(nn_model_meta(m, "key33", &value, &size), NN_OK);
+    assert_int_equal(nn_model_get_meta(m, "key33", &value, &size), NN_OK);
     assert_int_equal(*(const int *)value, 33);
-    assert_int_equal(nn_model_meta(m, "key33", NULL, &size), NN_ERR_INVALID_ARG);
+    assert_int_equal(nn_model_get_meta(m, "key33", NULL, &size), NN_ERR_INVALID_ARG);
     nn_model_destroy(m);
 }
 
@@ -268,7 +268,7 @@ static void test_golden_file_loads(void **state)
     assert_memory_equal(p1, p2, n1 * sizeof(float));
     const void *value;
     size_t size;
-    assert_int_equal(nn_model_meta(m, "classes", &value, &size), NN_OK);
+    assert_int_equal(nn_model_get_meta(m, "classes", &value, &size), NN_OK);
     assert_int_equal(size, 6);
     assert_memory_equal(value, "no,yes", 6);
     /* And today's writer still writes exactly the golden bytes. */

@@ -58,7 +58,7 @@ static void test_layout_and_views(void **state)
     nn_model *m = make_model(4, specs, 3, 1);
     assert_int_equal(nn_model_inputs(m), 4);
     assert_int_equal(nn_model_outputs(m), 1);
-    assert_int_equal(nn_model_layers(m), 3);
+    assert_int_equal(nn_model_layer_count(m), 3);
     float *params, *grads;
     size_t P = nn_model_params(m, &params, &grads);
     assert_int_equal(P, (3 * 4 + 3) + (2 * 3 + 2) + (1 * 2 + 1));

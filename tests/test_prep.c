@@ -87,7 +87,7 @@ static void test_scale_errors(void **state)
     for (int i = 0; i < 4; i++)
         assert_float_equal(s[i], 9, 0); /* untouched */
     x[2] = 3;
-    assert_int_equal(nn_scale_fit(&X, (nn_scaling)7, &S), NN_ERR_INVALID_ARG);
+    assert_int_equal(nn_scale_fit(&X, (nn_scale)7, &S), NN_ERR_INVALID_ARG);
     assert_int_equal(nn_scale_fit(&X, NN_SCALE_MINMAX, &S3), NN_ERR_SHAPE);
     assert_int_equal(nn_scale_fit(NULL, NN_SCALE_MINMAX, &S), NN_ERR_INVALID_ARG);
     assert_int_equal(nn_scale_apply(&S3, &X), NN_ERR_SHAPE);

@@ -769,7 +769,7 @@ static void test_checkpoint_resume_is_exact(void **state)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    assert_int_equal(nn_checkpoint_save(half, path), NN_OK);
+    assert_int_equal(nn_model_save_checkpoint(half, path), NN_OK);
     nn_model_destroy(half);
     nn_model *resumed = NULL;
     assert_int_equal(nn_model_load(path, NULL, &resumed), NN_OK);

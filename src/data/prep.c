@@ -8,7 +8,7 @@
 
 /* One column's statistics, summed in double in two passes (the mean, then the squared
  * deviations from it): no cancellation as in E[x²] - E[x]². */
-static void column_stats(const nn_mat *X, int c, nn_scaling scaling, double *shift,
+static void column_stats(const nn_mat *X, int c, nn_scale scaling, double *shift,
                          double *spread)
 {
     int N = X->rows, C = X->cols;
@@ -33,7 +33,7 @@ static void column_stats(const nn_mat *X, int c, nn_scaling scaling, double *shi
     *spread = sqrt(sq / N);
 }
 
-nn_status nn_scale_fit(const nn_mat *X, nn_scaling scaling, nn_mat *stats)
+nn_status nn_scale_fit(const nn_mat *X, nn_scale scaling, nn_mat *stats)
 {
     if (!nn__mat_ok(X) || !nn__mat_ok(stats) ||
         (scaling != NN_SCALE_MINMAX && scaling != NN_SCALE_ZSCORE))

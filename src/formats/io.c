@@ -172,7 +172,7 @@ nn_status nn_model_save(const nn_model *m, const char *path)
     return save(m, path, false);
 }
 
-nn_status nn_checkpoint_save(const nn_model *m, const char *path)
+nn_status nn_model_save_checkpoint(const nn_model *m, const char *path)
 {
     return save(m, path, true);
 }

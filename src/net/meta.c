@@ -89,7 +89,7 @@ nn_status nn_model_set_meta(nn_model *m, const char *key, const void *value, siz
     return NN_OK;
 }
 
-nn_status nn_model_meta(const nn_model *m, const char *key, const void **value, size_t *size)
+nn_status nn_model_get_meta(const nn_model *m, const char *key, const void **value, size_t *size)
 {
     if (!m || !key_ok(key) || !value || !size)
         return NN_ERR_INVALID_ARG;

@@ -135,7 +135,7 @@ int nn_model_outputs(const nn_model *m)
     return m ? nn__out_layer(m)->n_out : 0;
 }
 
-int nn_model_layers(const nn_model *m)
+int nn_model_layer_count(const nn_model *m)
 {
     return m ? m->n_layers : 0;
 }

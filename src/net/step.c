@@ -313,11 +313,3 @@ nn_status nn_zero_grad(nn_model *m)
     memset(m->grads, 0, m->n_params * sizeof(float));
     return NN_OK;
 }
-
-nn_status nn_sgd_step(nn_model *m, float learning_rate)
-{
-    if (!m || !isfinite(learning_rate) || learning_rate < 0.0f)
-        return NN_ERR_INVALID_ARG;
-    nn__plain_sgd(m->params, m->grads, m->n_params, learning_rate);
-    return NN_OK;
-}
