@@ -10,8 +10,6 @@ bool nn__mat_ok(const nn_mat *m); /* non-NULL, rows > 0, cols > 0, data non-NULL
 size_t nn__mat_size(const nn_mat *m);
 bool nn__mat_overlap(const nn_mat *a, const nn_mat *b); /* their storage shares a byte */
 int nn__argmax(const float *x, int n); /* first index of the largest of x[0..n) */
-/* The class a label names: y itself if it is an integer in 0 .. K-1, else -1 (NaN too). */
-int nn__class_index(float y, int K);
 /* The class index y holds, or -1 if it is not an integer in 0 .. K-1 (NaN included). */
 int nn__class_index(float y, int K);
 

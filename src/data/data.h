@@ -29,10 +29,12 @@ nn_status nn__gunzip(const uint8_t *in, size_t in_len, uint8_t **out, size_t *ou
 bool nn__is_gzip(const uint8_t *data, size_t len);
 
 /* Reads the whole file at path into a block of *len bytes from alloc(user), *cap >= 1 bytes
- * large (free it with alloc(user, *data, *cap, 0)): for a regular file, its size and one
- * byte. NN_ERR_IO if it cannot be opened or read (a directory), NN_ERR_NOMEM. */
-nn_status nn__read_whole(const char *path, nn_alloc_fn alloc, void *user, uint8_t **data,
-                         size_t *len, size_t *cap);
+ * large (free it with alloc(user, *data, *cap, 0)). regular_only (the model loader): only a
+ * regular file, read as the size it has, in a block of that size; NN_ERR_IO for anything
+ * else (a directory, a pipe) or a short read. Otherwise any stream, to its end. NN_ERR_IO if
+ * it cannot be opened or read, NN_ERR_NOMEM. */
+nn_status nn__read_whole(const char *path, bool regular_only, nn_alloc_fn alloc, void *user,
+                         uint8_t **data, size_t *len, size_t *cap);
 /* Reads a whole file into a malloc'd block of *len bytes (a non-NULL block even when the file
  * is empty), gunzipping it first if it is gzip. NN_ERR_IO, NN_ERR_NOMEM, or NN_ERR_FORMAT for
  * a bad gzip file. */

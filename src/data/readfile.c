@@ -7,22 +7,13 @@
 
 #include "data/data.h"
 
-/* The first capacity: a regular file's size and one byte (so that its end is seen without
- * growing), else 64 KiB, doubled as needed (pipes and the like). */
-static size_t first_capacity(FILE *f)
+/* Reads the stream to its end into a block from alloc that grows by doubling: pipes and the
+ * like as well as files. A regular file's size and one byte is the first capacity, so that
+ * its end is seen without growing. */
+static nn_status read_stream(FILE *f, const struct stat *st, nn_alloc_fn alloc, void *user,
+                             uint8_t **data, size_t *len, size_t *cap_out)
 {
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 &&
-        (uintmax_t)st.st_size < SIZE_MAX)
-        return (size_t)st.st_size + 1;
-    return (size_t)1 << 16;
-}
-
-/* Reads the stream to its end into a block from alloc. */
-static nn_status read_all(FILE *f, nn_alloc_fn alloc, void *user, uint8_t **data, size_t *len,
-                          size_t *cap_out)
-{
-    size_t cap = first_capacity(f), n = 0;
+    size_t cap = st ? (size_t)st->st_size + 1 : (size_t)1 << 16, n = 0;
     uint8_t *buf = alloc(user, NULL, 0, cap);
     if (!buf)
         return NN_ERR_NOMEM;
@@ -48,14 +39,42 @@ static nn_status read_all(FILE *f, nn_alloc_fn alloc, void *user, uint8_t **data
     return NN_OK;
 }
 
-nn_status nn__read_whole(const char *path, nn_alloc_fn alloc, void *user, uint8_t **data,
-                         size_t *len, size_t *cap)
+/* Reads exactly the st->st_size bytes of a regular file into a block of that size (1 byte
+ * for an empty file), so that no more is allocated than the file holds: NN_ERR_IO if fewer
+ * bytes are there. */
+static nn_status read_sized(FILE *f, const struct stat *st, nn_alloc_fn alloc, void *user,
+                            uint8_t **data, size_t *len, size_t *cap_out)
+{
+    size_t n = (size_t)st->st_size, cap = n ? n : 1;
+    uint8_t *buf = alloc(user, NULL, 0, cap);
+    if (!buf)
+        return NN_ERR_NOMEM;
+    if (fread(buf, 1, n, f) != n) {
+        alloc(user, buf, cap, 0);
+        return NN_ERR_IO;
+    }
+    *data = buf;
+    *len = n;
+    *cap_out = cap;
+    return NN_OK;
+}
+
+nn_status nn__read_whole(const char *path, bool regular_only, nn_alloc_fn alloc, void *user,
+                         uint8_t **data, size_t *len, size_t *cap)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
         return NN_ERR_IO;
-    nn_status s = read_all(f, alloc, user, data, len, cap);
-    if (fclose(f) != 0 && s == NN_OK) {
+    /* Only a regular file has a size to trust (a directory opens, and "seeks" anywhere). */
+    struct stat st;
+    bool regular = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 &&
+                   (uintmax_t)st.st_size < SIZE_MAX;
+    nn_status s;
+    if (regular_only)
+        s = regular ? read_sized(f, &st, alloc, user, data, len, cap) : NN_ERR_IO;
+    else
+        s = read_stream(f, regular ? &st : NULL, alloc, user, data, len, cap);
+    if (fclose(f) != 0 && s == NN_OK && !regular_only) {
         alloc(user, *data, *cap, 0);
         s = NN_ERR_IO;
     }
@@ -68,7 +87,7 @@ nn_status nn__read_file(const char *path, uint8_t **data, size_t *len)
         return NN_ERR_INVALID_ARG;
     uint8_t *raw = NULL;
     size_t raw_len = 0, cap = 0;
-    nn_status s = nn__read_whole(path, nn__default_alloc, NULL, &raw, &raw_len, &cap);
+    nn_status s = nn__read_whole(path, false, nn__default_alloc, NULL, &raw, &raw_len, &cap);
     if (s != NN_OK)
         return s;
     if (nn__is_gzip(raw, raw_len)) {

@@ -393,7 +393,7 @@ nn_status nn_model_load(const char *path, const nn_model_opts *opts, nn_model **
     nn_alloc_fn alloc = nn__opts_alloc(opts, &user);
     uint8_t *data;
     size_t len, cap;
-    nn_status st = nn__read_whole(path, alloc, user, &data, &len, &cap);
+    nn_status st = nn__read_whole(path, true, alloc, user, &data, &len, &cap);
     if (st != NN_OK)
         return st;
     st = nn__model_parse(data, len, opts, out);
