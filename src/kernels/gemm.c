@@ -1,7 +1,10 @@
-/* The fast single-precision GEMM behind nn__gemm: the portable packed kernel and the
- * dispatch between the packed path (gemm_blocked.h, with the x86 kernels of gemm_x86.c) and
- * the unpacked paths of gemm_rows.c, chosen at run time from the CPU and from the shape.
- * Shape letters as in gemm_internal.h. */
+/* The fast single-precision GEMM behind nn__gemm: the dispatch between its paths, and the
+ * packed path's portable C micro-kernel. The blocked driver and its packing are in
+ * gemm_blocked.h, the x86 micro-kernels (AVX2+FMA, AVX-512F, chosen at run time) in
+ * gemm_x86.c, the unpacked paths for small products and few rows in gemm_rows.c and
+ * gemm_x86.c.
+ *
+ * Shape letters as in gemm_blocked.h. */
 #include <stdint.h>
 #include <string.h>
 
@@ -23,7 +26,7 @@ static gemm_v4 load_v4(const float *p)
     return v;
 }
 
-/* T (MR, 8) = pa (kc, MR) · pb (kc, 8); out of line, as the x86 tiles are
+/* T (MR, 8) = pa (kc, MR) · pb (kc, 8); out of line for the reason given at the x86 tile
  * (gemm_tile.h). */
 __attribute__((noinline)) static void tile_portable(int kc, const float *restrict pa,
                                                     const float *restrict pb, float *restrict T)
@@ -77,6 +80,43 @@ static void gemm_portable(bool ta, bool tb, int M, int N, int K, float alpha, co
 {
     gemm_blocked(&arch_portable, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, pa, pb);
 }
+
+/* ------------------------------------------------------------- small products, few rows */
+
+/* Packing costs a fixed ~100 ns and computes whole 6-row tiles, which dominates two kinds of
+ * product: tiny ones (a 2-4-1 network trained one sample at a time: 1×4×2, 4×2×1, ...) and
+ * ones with a few rows (batch-1 inference: 1×256×784, where packing copies all of W to use
+ * each element once). Those take the unpacked paths (gemm_rows.c, gemm_x86.c).
+ *
+ * Which path computes an element depends on the shape alone, and is unchanged when
+ * nn__gemm_mt (pool.c) cuts C at multiples of ROW_UNIT rows or of COL_UNIT columns, so a
+ * split product has the same bits as the whole one:
+ * - Products of fewer than SMALL_MACS multiply-adds use plain loops. nn__gemm_mt splits
+ *   only products of at least 2 × MIN_PART_MACS multiply-adds, into parts of MIN_PART_MACS
+ *   or more each on average; a part can be thinner than half that average only when every
+ *   part is a single unit (ROW_UNIT rows or COL_UNIT columns), and then the product had at
+ *   least MIN_PART_MACS multiply-adds per unit, so even a last unit of one column keeps
+ *   M·K ≥ MIN_PART_MACS / COL_UNIT (row parts hold at least ROW_UNIT rows). The first
+ *   assertion below makes that at least SMALL_MACS: no part of a split product is ever
+ *   below it.
+ * - A product of at most FEW_ROWS rows takes the few-rows path, whose results for a row do
+ *   not depend on the other rows, nor for a column on the other columns. A product of more
+ *   rows is cut into the packed path's MR-row panels; a ragged last panel takes the packed
+ *   path too, or the few-rows path, depending on its row count alone (see nn__gemm).
+ *   nn__gemm_mt cuts rows at multiples of ROW_UNIT, a multiple of MR, into parts of at
+ *   least ROW_UNIT > FEW_ROWS rows, so each part has the whole product's panels, and its
+ *   last part the same ragged panel.
+ * The few-rows kernels: with op(B) transposed (B's rows contiguous along K, as W in a dense
+ * layer's forward), dot products along K, one vector accumulator per element, several columns
+ * at once so each vector of op(A) is loaded once per group; otherwise rows of op(B) times
+ * broadcast elements of op(A): one multiply-add chain along K per element, as in the packed
+ * kernel. */
+_Static_assert((int)(NN__SPLIT_MIN_PART_MACS / NN__SPLIT_COL_UNIT) >= (int)SMALL_MACS,
+               "a part of a split product must not fall into the plain loops");
+_Static_assert(NN__SPLIT_ROW_UNIT % MR == 0 && (int)NN__SPLIT_ROW_UNIT > (int)FEW_ROWS,
+               "row parts must hold whole panels and never take the few-rows path");
+_Static_assert(NN__SPLIT_COL_UNIT % NR_MAX == 0 && (int)NR_MAX % (int)NR_PORTABLE == 0,
+               "column parts must hold whole tiles of every kernel");
 
 /* ------------------------------------------------------------- dispatch */
 
@@ -193,8 +233,9 @@ void nn__gemm(nn__gemm_kernel k, float *ws, bool ta, bool tb, int M, int N, int 
     float *pa = ws ? (float *)(((uintptr_t)ws + 63) & ~(uintptr_t)63) : NULL;
     float *pb = pa ? pa + PA_FLOATS : NULL;
     /* A ragged last panel of r = M % MR rows: packed with the others and computed as a whole
-     * panel if r > MR / 2 (2 idle rows at most), which is faster than reading all of op(B) a
-     * second time, unpacked; with fewer rows the few-rows path is faster (docs/PERFORMANCE.md). */
+     * panel if r > MR / 2 (2 idle rows at most), which is faster than the few-rows path;
+     * otherwise in the few-rows path, which reads all of op(B) a second time, unpacked, and is
+     * faster for so few rows (see docs/PERFORMANCE.md). */
     int r = M % MR, few = M <= FEW_ROWS ? M : r > 0 && r <= MR / 2 ? r : 0, packed = M - few;
     if (packed > 0)
         gemm_packed(k, ta, tb, packed, N, K, alpha, A, (size_t)lda, B, (size_t)ldb, beta, C,

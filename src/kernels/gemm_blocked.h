@@ -167,10 +167,10 @@ static inline void macro_kernel(const gemm_arch *arch, int mb, int nb, int kc,
 }
 
 /* The loop nest around the macro-kernel for one ISA. pa (PA_FLOATS) and pb (PB_FLOATS) are
- * the packing buffers, 64-byte aligned. Per K block it packs A once per row block
- * and B once per column block in one of the two loop orders, whichever copies fewer floats:
- * with few rows (the MLP's batch of 64) all of op(A) is one block, so B-inner packs each
- * operand exactly once; with few columns, A-inner does. */
+ * the packing buffers, 64-byte aligned. Per K block it walks the blocks of C in one of two
+ * orders, row blocks outermost (B inner) or column blocks outermost (A inner), whichever
+ * copies fewer floats: with few rows (the MLP's batch of 64) all of op(A) is one block, so
+ * B-inner packs each operand exactly once; with few columns, A-inner does. */
 NN_GEMM_INLINE void gemm_blocked(const gemm_arch *arch, bool ta, bool tb, int M, int N, int K,
                                 float alpha, const float *A, size_t lda, const float *B,
                                 size_t ldb, float beta, float *C, size_t ldc, float *pa,
@@ -187,27 +187,19 @@ NN_GEMM_INLINE void gemm_blocked(const gemm_arch *arch, bool ta, bool tb, int M,
     for (int k0 = 0; k0 < K; k0 += kc) {
         int kb = min_int(kc, K - k0);
         float bk = k0 == 0 ? beta : 1.0f; /* later K blocks add to what the first stored */
-        if (b_inner) {
-            for (int i0 = 0; i0 < M; i0 += mc) {
-                int mb = min_int(mc, M - i0);
-                pack_a(arch, ta, A, lda, i0, k0, mb, kb, pa);
-                for (int j0 = 0; j0 < N; j0 += nc) {
-                    int nb = min_int(nc, N - j0);
-                    pack_b(arch, tb, B, ldb, k0, j0, kb, nb, pb);
-                    macro_kernel(arch, mb, nb, kb, pa, pb, C + (size_t)i0 * ldc + j0, ldc, alpha,
-                                 bk);
-                }
-            }
-        } else {
-            for (int j0 = 0; j0 < N; j0 += nc) {
-                int nb = min_int(nc, N - j0);
-                pack_b(arch, tb, B, ldb, k0, j0, kb, nb, pb);
-                for (int i0 = 0; i0 < M; i0 += mc) {
-                    int mb = min_int(mc, M - i0);
+        /* The outer loop walks the blocks of one operand, packing each once; the inner loop
+         * walks the other's, packing each again for every outer block. */
+        int outer = b_inner ? M : N, outer_step = b_inner ? mc : nc;
+        int inner = b_inner ? N : M, inner_step = b_inner ? nc : mc;
+        for (int o0 = 0; o0 < outer; o0 += outer_step) {
+            for (int n0 = 0; n0 < inner; n0 += inner_step) {
+                int i0 = b_inner ? o0 : n0, j0 = b_inner ? n0 : o0;
+                int mb = min_int(mc, M - i0), nb = min_int(nc, N - j0);
+                if (!b_inner || n0 == 0)
                     pack_a(arch, ta, A, lda, i0, k0, mb, kb, pa);
-                    macro_kernel(arch, mb, nb, kb, pa, pb, C + (size_t)i0 * ldc + j0, ldc, alpha,
-                                 bk);
-                }
+                if (b_inner || n0 == 0)
+                    pack_b(arch, tb, B, ldb, k0, j0, kb, nb, pb);
+                macro_kernel(arch, mb, nb, kb, pa, pb, C + (size_t)i0 * ldc + j0, ldc, alpha, bk);
             }
         }
     }

@@ -274,8 +274,31 @@ axpy_rows_avx2(const int m, const int nv, int N, int K, const float *A, size_t a
  * B is too. */
 enum { ROWS_XK = PA_FLOATS / FEW_ROWS };
 
-/* The few-rows path with AVX2 + FMA, m <= FEW_ROWS. The number of columns (or vectors of
- * columns) per block falls as m rises, so the accumulators stay within 16 registers. */
+/* The few-rows kernels for each row count m, each out of line: inlined into one function,
+ * their accumulator arrays would all share its frame (over 80 KiB when compiled without
+ * optimisation and with AddressSanitizer, more than a small thread stack holds). The columns
+ * (g) or vectors of columns (nv) per block fall as m rises, so the accumulators stay within
+ * 16 registers. */
+#define NN_ROWS_OF(m, nv, g)                                                                   \
+    __attribute__((target("avx2,fma"), noinline)) static void axpy_rows_##m(                   \
+        int N, int K, const float *A, size_t ai, size_t ap, const float *B, size_t ldb,        \
+        float *C, size_t ldc, float alpha, float beta)                                         \
+    {                                                                                          \
+        axpy_rows_avx2(m, nv, N, K, A, ai, ap, B, ldb, C, ldc, alpha, beta);                   \
+    }                                                                                          \
+    __attribute__((target("avx2,fma"), noinline)) static void dot_rows_##m(                    \
+        int N, int K, const float *x, size_t ldx, const float *B, size_t ldb, float *C,        \
+        size_t ldc, float alpha, float beta)                                                   \
+    {                                                                                          \
+        dot_rows_avx2(m, g, N, K, x, ldx, B, ldb, C, ldc, alpha, beta);                        \
+    }
+NN_ROWS_OF(1, 6, 8)
+NN_ROWS_OF(2, 4, 4)
+NN_ROWS_OF(3, 3, 3)
+NN_ROWS_OF(4, 2, 2)
+#undef NN_ROWS_OF
+
+/* The few-rows path with AVX2 + FMA, m <= FEW_ROWS. */
 __attribute__((target("avx2,fma"))) void
 nn__gemm_rows_avx2(bool ta, bool tb, int m, int N, int K, float alpha, const float *A,
                    size_t lda, const float *B, size_t ldb, float beta, float *C, size_t ldc,
@@ -284,10 +307,10 @@ nn__gemm_rows_avx2(bool ta, bool tb, int m, int N, int K, float alpha, const flo
     if (!tb) {
         size_t ai = ta ? 1 : lda, ap = ta ? lda : 1;
         switch (m) {
-        case 1: axpy_rows_avx2(1, 6, N, K, A, ai, ap, B, ldb, C, ldc, alpha, beta); break;
-        case 2: axpy_rows_avx2(2, 4, N, K, A, ai, ap, B, ldb, C, ldc, alpha, beta); break;
-        case 3: axpy_rows_avx2(3, 3, N, K, A, ai, ap, B, ldb, C, ldc, alpha, beta); break;
-        default: axpy_rows_avx2(4, 2, N, K, A, ai, ap, B, ldb, C, ldc, alpha, beta); break;
+        case 1: axpy_rows_1(N, K, A, ai, ap, B, ldb, C, ldc, alpha, beta); break;
+        case 2: axpy_rows_2(N, K, A, ai, ap, B, ldb, C, ldc, alpha, beta); break;
+        case 3: axpy_rows_3(N, K, A, ai, ap, B, ldb, C, ldc, alpha, beta); break;
+        default: axpy_rows_4(N, K, A, ai, ap, B, ldb, C, ldc, alpha, beta); break;
         }
         return;
     }
@@ -302,10 +325,10 @@ nn__gemm_rows_avx2(bool ta, bool tb, int m, int N, int K, float alpha, const flo
         A = xbuf, lda = (size_t)K;
     }
     switch (m) {
-    case 1: dot_rows_avx2(1, 8, N, K, A, lda, B, ldb, C, ldc, alpha, beta); break;
-    case 2: dot_rows_avx2(2, 4, N, K, A, lda, B, ldb, C, ldc, alpha, beta); break;
-    case 3: dot_rows_avx2(3, 3, N, K, A, lda, B, ldb, C, ldc, alpha, beta); break;
-    default: dot_rows_avx2(4, 2, N, K, A, lda, B, ldb, C, ldc, alpha, beta); break;
+    case 1: dot_rows_1(N, K, A, lda, B, ldb, C, ldc, alpha, beta); break;
+    case 2: dot_rows_2(N, K, A, lda, B, ldb, C, ldc, alpha, beta); break;
+    case 3: dot_rows_3(N, K, A, lda, B, ldb, C, ldc, alpha, beta); break;
+    default: dot_rows_4(N, K, A, lda, B, ldb, C, ldc, alpha, beta); break;
     }
 }
 #endif /* NN_GEMM_X86 */

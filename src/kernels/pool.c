@@ -35,10 +35,10 @@
 /* How long a thread spins before it blocks. Longer than the gaps between the jobs of a
  * training step: the element-wise passes (bias and activation, loss, the gradient check, the
  * optimizer step, the next batch's gather) are jobs of the pool themselves or take a few µs,
- * so a training run never sleeps, and no step's first product waits for a wake-up. A
- * spinning thread takes CPU time from every other, so an idle model must not spin for long.
- * It never yields while it spins: sched_yield hands the core to any runnable task, even a
- * nice 19 one, for a whole time slice (docs/PERFORMANCE.md). */
+ * so a training run never sleeps, and no step's first product waits for a wake-up. A spinning
+ * thread takes CPU time from every other, so an idle model must not spin for long. It never
+ * yields while it spins: sched_yield hands the core to any runnable task, even a nice 19 one,
+ * for a whole time slice. docs/PERFORMANCE.md has the measurements behind both. */
 static const long SPIN_NS = 100000;
 
 /* Bytes between fields that different threads write, so that they sit on different cache
@@ -343,19 +343,20 @@ void nn__pool_for_split(nn__pool *pool, size_t n, size_t unit, size_t min_part,
 
 /* ------------------------------------------------------------- the split product */
 
-/* Splits are made of whole tiles of the micro-kernels (gemm_internal.h says why, and defines
- * the units): cutting C along a tile edge leaves every tile, ragged ones included, where the
- * single-threaded product has it, so each element is computed by the same instructions.
- * A remainder of fewer than ROW_UNIT rows joins the last unit rather than being one: a part
- * of so few rows would take the few-rows path, which the whole product does not. */
+/* Splits are made of whole tiles of the micro-kernels (gemm_internal.h): units of ROW_UNIT
+ * rows or COL_UNIT columns. A remainder of fewer than ROW_UNIT rows joins the last unit
+ * rather than being one: a part of so few rows could take gemm.c's few-rows path, which the
+ * whole product does not. */
 enum { ROW_UNIT = NN__SPLIT_ROW_UNIT, COL_UNIT = NN__SPLIT_COL_UNIT };
 _Static_assert(ROW_UNIT % NN__GEMM_MR == 0 && COL_UNIT % NN__GEMM_NR_MAX == 0,
-               "parts must be cut along the micro-kernels' tile edges");
+               "parts must be cut along the tiles' edges");
+_Static_assert((int)ROW_UNIT > (int)NN__GEMM_FEW_ROWS,
+               "a part's rows must not take the few-rows path");
 
-/* Below this many multiply-adds per part a product is not split: the hand-off, the extra
- * packing (each part packs its own copy of the operand that is not split) and the risk of
- * waiting for a preempted worker outweigh the time it would save. The MLP's last layer
- * (64×10×128) stays whole; everything larger is split (docs/PERFORMANCE.md). */
+/* Below this many multiply-adds per part (about 2 µs at one core's speed) a product is not
+ * split: the hand-off, the extra packing (each part packs its own copy of the operand that is
+ * not split) and the risk of waiting for a preempted worker outweigh the µs it would save.
+ * The MLP's last layer (64×10×128) stays whole; everything larger is split. */
 static const double MIN_PART_MACS = NN__SPLIT_MIN_PART_MACS;
 
 typedef struct gemm_job {
