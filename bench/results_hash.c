@@ -241,7 +241,7 @@ static const config CONFIGS[] = {
     {"w_fmnist_threads1", FMNIST_NET, .threads = 1, .train = {SGD(2, 64, 0.05f), .shuffle_seed = 1}},
     {"w_fmnist_threads2", FMNIST_NET, .threads = 2, .train = {SGD(2, 64, 0.05f), .shuffle_seed = 1}},
 
-    /* Plain SGD: fused into the products (batch <= 256), not fused, per-sample, batch 1. */
+    /* Plain SGD: fused into the products (batches up to 256 rows) or not, and at batch 1. */
     {"sgd_batch32", OPT_NET, .train = {SGD(3, 32, 0.05f)}},
     {"sgd_batch256", OPT_NET, .rows = 600, .train = {SGD(3, 256, 0.1f)}},
     {"sgd_batch257", OPT_NET, .rows = 600, .train = {SGD(3, 257, 0.1f)}},
@@ -328,7 +328,7 @@ static const config CONFIGS[] = {
     {"init_normal_0.3", INIT_NET(NN_INIT_NORMAL, 0.3f), .train = {SGD(2, 32, 0.05f)}},
     {"init_zeros", INIT_NET(NN_INIT_ZEROS, 0), .train = {SGD(2, 32, 0.05f)}},
 
-    /* Dropout on hidden layers (no per-sample path at batch 1 either). */
+    /* Dropout on hidden layers, at batch 32 and at batch 1. */
     {"dropout", 8, 3, {LD(32, NN_ACT_RELU, 0.2f), LD(32, NN_ACT_TANH, 0.1f),
                        L(3, NN_ACT_SOFTMAX)}, .seed = 11, .train = {SGD(3, 32, 0.05f)}},
     {"dropout_batch1", 8, 2, {LD(16, NN_ACT_TANH, 0.3f), L(3, NN_ACT_SOFTMAX)}, .seed = 11,
