@@ -1,11 +1,10 @@
-/* The network: dense layers over one flat parameter buffer and one flat gradient buffer,
- * and the forward and backward passes through them.
+/* The network's life: creating it (dense layers over one flat parameter buffer and one flat
+ * gradient buffer), its views, its workspace, and the check of data against it. The passes
+ * through it are dense.c's and step.c's.
  * Shape letters: B batch rows, I a layer's inputs, O its outputs, P parameters. */
-#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "net/net.h"

@@ -2,7 +2,6 @@
  * Shape letters: N samples, B batch rows, I model inputs, O model outputs. */
 #define _POSIX_C_SOURCE 199309L /* clock_gettime */
 #include <math.h>
-#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
