@@ -55,10 +55,10 @@ static nn_status load(const char *dir, const char *name, nn_mat *out)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.gz", dir, name);
-    nn_status s = nn_idx_load(path, out);
+    nn_status s = nn_idx_load(path, out, NULL);
     if (s == NN_ERR_IO) {
         snprintf(path, sizeof path, "%s/%s", dir, name);
-        s = nn_idx_load(path, out);
+        s = nn_idx_load(path, out, NULL);
     }
     if (s != NN_OK)
         fprintf(stderr, "fashion_mnist: %s/%s[.gz]: %s\n", dir, name, nn_status_message(s));

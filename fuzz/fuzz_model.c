@@ -10,7 +10,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     nn_model *m = NULL;
-    if (nn__model_parse(data, size, NULL, &m) != NN_OK)
+    if (nn__model_parse(data, size, NULL, &m, NULL) != NN_OK)
         return 0;
     /* Keep the forward pass small: a crafted model may be wide. */
     if (nn_model_params(m, NULL, NULL) < (1u << 16)) {

@@ -13,7 +13,7 @@ static void expect_parse(const char *text, const nn_csv_opts *opts, int rows, in
                          const float *x, int ycols, const float *y)
 {
     nn_mat X = {0}, Y = {0};
-    nn_csv_error err = {-1, -1};
+    nn_csv_error err = {.line = -1, .column = -1};
     assert_int_equal(nn__csv_parse(text, strlen(text), opts, &X, y ? &Y : NULL, &err), NN_OK);
     assert_int_equal(err.line, 0);
     assert_int_equal(err.column, 0);
@@ -37,7 +37,7 @@ static void expect_parse_error(const char *text, const nn_csv_opts *opts, nn_sta
 {
     float sentinel = 7.0f;
     nn_mat X = nn_mat_wrap(&sentinel, 1, 1), Y = nn_mat_wrap(&sentinel, 1, 1);
-    nn_csv_error err = {-1, -1};
+    nn_csv_error err = {.line = -1, .column = -1};
     assert_int_equal(nn__csv_parse(text, strlen(text), opts, &X, &Y, &err), want);
     assert_int_equal(err.line, line);
     assert_int_equal(err.column, column);
@@ -84,7 +84,7 @@ static void expect_file_error(const char *name, bool header, nn_status want, int
 {
     nn_csv_opts o = {.header = header};
     nn_mat X = {0}, Y = {0};
-    nn_csv_error err = {-1, -1};
+    nn_csv_error err = {.line = -1, .column = -1};
     assert_int_equal(nn_csv_load(fixture(name), &o, &X, &Y, &err), want);
     assert_int_equal(err.line, line);
     assert_int_equal(err.column, col);

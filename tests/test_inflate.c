@@ -69,21 +69,21 @@ static void test_read_file(void **state)
     (void)state;
     size_t want_len, len;
     uint8_t *want = fixture_bytes("sample.bin", &want_len), *data = NULL;
-    assert_int_equal(nn__read_file(fixture("sample-9.gz"), &data, &len), NN_OK);
+    assert_int_equal(nn__read_file(fixture("sample-9.gz"), &data, &len, NULL), NN_OK);
     assert_int_equal(len, want_len);
     assert_memory_equal(data, want, len);
     free(data);
-    assert_int_equal(nn__read_file(fixture("sample.bin"), &data, &len), NN_OK);
+    assert_int_equal(nn__read_file(fixture("sample.bin"), &data, &len, NULL), NN_OK);
     assert_int_equal(len, want_len);
     assert_memory_equal(data, want, len);
     free(data);
-    assert_int_equal(nn__read_file(fixture("empty.csv"), &data, &len), NN_OK);
+    assert_int_equal(nn__read_file(fixture("empty.csv"), &data, &len, NULL), NN_OK);
     assert_int_equal(len, 0);
     free(data);
-    assert_int_equal(nn__read_file(fixture("no-such-file"), &data, &len), NN_ERR_IO);
-    assert_int_equal(nn__read_file(NN_TEST_DATA_DIR, &data, &len), NN_ERR_IO); /* a folder */
-    assert_int_equal(nn__read_file(fixture("bad-crc.idx.gz"), &data, &len), NN_ERR_FORMAT);
-    assert_int_equal(nn__read_file(NULL, &data, &len), NN_ERR_INVALID_ARG);
+    assert_int_equal(nn__read_file(fixture("no-such-file"), &data, &len, NULL), NN_ERR_IO);
+    assert_int_equal(nn__read_file(NN_TEST_DATA_DIR, &data, &len, NULL), NN_ERR_IO); /* a folder */
+    assert_int_equal(nn__read_file(fixture("bad-crc.idx.gz"), &data, &len, NULL), NN_ERR_FORMAT);
+    assert_int_equal(nn__read_file(NULL, &data, &len, NULL), NN_ERR_INVALID_ARG);
     free(want);
 }
 

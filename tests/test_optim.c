@@ -260,8 +260,8 @@ static void test_plain_sgd_and_internal_entry_points(void **state)
 
     nn_optim_opts o = {.kind = NN_OPT_RMSPROP, .momentum = 0.5f, .clip_norm = 0.8f};
     a = make_ref_model(NULL), b = make_ref_model(NULL);
-    assert_int_equal(nn__optim_check(&o), NN_OK);
-    assert_int_equal(nn__optim_prepare(b, &o), NN_OK);
+    assert_int_equal(nn__optim_check(NULL, "test", "o", &o), NN_OK);
+    assert_int_equal(nn__optim_prepare(b, "test", &o), NN_OK);
     for (int step = 0; step < 4; step++) {
         ref_gradients(a);
         ref_gradients(b);
@@ -335,7 +335,7 @@ static void test_rejects_bad_arguments(void **state)
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         if (nn_optim_step(m, &bad[k], 0.01f) != NN_ERR_INVALID_ARG)
             fail_msg("bad options %zu were accepted", k);
-        assert_int_equal(nn__optim_check(&bad[k]), NN_ERR_INVALID_ARG);
+        assert_int_equal(nn__optim_check(NULL, "test", "o", &bad[k]), NN_ERR_INVALID_ARG);
         assert_unchanged(&before, m);
     }
     const float bad_rates[] = {-0.01f, NAN, INFINITY, -INFINITY};
@@ -343,16 +343,16 @@ static void test_rejects_bad_arguments(void **state)
         assert_int_equal(nn_optim_step(m, &adam, bad_rates[k]), NN_ERR_INVALID_ARG);
     assert_int_equal(nn_optim_step(m, NULL, 0.01f), NN_ERR_INVALID_ARG);
     assert_int_equal(nn_optim_step(NULL, &adam, 0.01f), NN_ERR_INVALID_ARG);
-    assert_int_equal(nn__optim_check(NULL), NN_ERR_INVALID_ARG);
+    assert_int_equal(nn__optim_check(NULL, "test", "o", NULL), NN_ERR_INVALID_ARG);
     assert_int_equal(nn_optim_reset(NULL), NN_ERR_INVALID_ARG);
     assert_unchanged(&before, m);
     /* A learning rate of 0 and the largest in-range values are fine. */
     assert_int_equal(nn_optim_step(m, &adam, 0.0f), NN_OK);
     assert_memory_equal(before.params, m->params, sizeof before.params);
     nn_optim_opts edge = {.kind = ADAM, .beta1 = 0.99999994f, .beta2 = 1e-30f};
-    assert_int_equal(nn__optim_check(&edge), NN_OK);
+    assert_int_equal(nn__optim_check(NULL, "test", "o", &edge), NN_OK);
     edge = (nn_optim_opts){.momentum = 0.9f, .dampening = 1.0f};
-    assert_int_equal(nn__optim_check(&edge), NN_OK);
+    assert_int_equal(nn__optim_check(NULL, "test", "o", &edge), NN_OK);
     nn_model_destroy(m);
 }
 
@@ -371,7 +371,7 @@ static void test_kind_is_kept_until_reset(void **state)
                                     {.kind = NN_OPT_RMSPROP}};
     for (int k = 0; k < 4; k++) {
         assert_int_equal(nn_optim_step(m, &others[k], 0.01f), NN_ERR_INVALID_ARG);
-        assert_int_equal(nn__optim_prepare(m, &others[k]), NN_ERR_INVALID_ARG);
+        assert_int_equal(nn__optim_prepare(m, "test", &others[k]), NN_ERR_INVALID_ARG);
         assert_unchanged(&before, m);
     }
     nn_optim_opts adam2 = {.kind = NN_OPT_ADAM, .beta1 = 0.5f, .weight_decay = 0.1f,

@@ -6,9 +6,27 @@
 
 #include "nn.h"
 
+#if defined(__GNUC__) || defined(__clang__)
+#define NN__PRINTF(fmt, first) __attribute__((format(printf, fmt, first)))
+#else
+#define NN__PRINTF(fmt, first)
+#endif
+
+/* Writes a failure's detail, printf-style, into msg (NN_ERRMSG_SIZE bytes; NULL when no one
+ * wants it) and returns status, so that a check reads
+ *     return nn__fail(m->errmsg, NN_ERR_SHAPE, "nn_predict: X has %d columns; ...", ...);
+ * Messages start with the public function's name and give the values that were wrong. */
+nn_status nn__fail(char *msg, nn_status status, const char *fmt, ...) NN__PRINTF(3, 4);
+/* Fills *err (may be NULL) with status and, unless it is NN_OK, message. */
+void nn__error_set(nn_error *err, nn_status status, const char *message);
+
 bool nn__mat_ok(const nn_mat *m); /* non-NULL, rows > 0, cols > 0, data non-NULL */
 size_t nn__mat_size(const nn_mat *m);
 bool nn__mat_overlap(const nn_mat *a, const nn_mat *b); /* their storage shares a byte */
+/* Whether x[0..n) holds an infinity or a NaN; nn__find_nonfinite also says where the first
+ * is, in *at. */
+bool nn__any_nonfinite(const float *x, size_t n);
+bool nn__find_nonfinite(const float *x, size_t n, size_t *at);
 int nn__argmax(const float *x, int n); /* first index of the largest of x[0..n) */
 /* The class index y holds, or -1 if it is not an integer in 0 .. K-1 (NaN included). */
 int nn__class_index(float y, int K);

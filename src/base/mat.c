@@ -70,6 +70,35 @@ nn_status nn_mat_scale(nn_mat *X, float alpha)
     return NN_OK;
 }
 
+bool nn__any_nonfinite(const float *x, size_t n)
+{
+    /* A float is infinite or NaN exactly when its exponent bits are all ones; testing the bits
+     * (not isfinite) lets the compiler vectorize the loop. */
+    uint32_t all_ones = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, &x[i], sizeof bits);
+        all_ones |= (bits & 0x7f800000u) == 0x7f800000u;
+    }
+    return all_ones != 0;
+}
+
+bool nn__find_nonfinite(const float *x, size_t n, size_t *at)
+{
+    enum { BLOCK = 4096 }; /* scanned without a branch per value, then searched if hit */
+    for (size_t lo = 0; lo < n; lo += BLOCK) {
+        size_t len = n - lo < BLOCK ? n - lo : BLOCK;
+        if (!nn__any_nonfinite(x + lo, len))
+            continue;
+        for (size_t i = lo; i < lo + len; i++)
+            if (!isfinite(x[i])) {
+                *at = i;
+                return true;
+            }
+    }
+    return false;
+}
+
 int nn__argmax(const float *x, int n)
 {
     int best = 0;

@@ -5,6 +5,7 @@
 #include <float.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,9 +112,20 @@ typedef struct csv_pass {
     nn_csv_error err;
 } csv_pass;
 
-static nn_status bad_cell(csv_pass *c, int line, int column)
+/* NN_ERR_FORMAT at (line, column): why, and the field's text [field, stop) if there is one. */
+static nn_status bad_cell(csv_pass *c, int line, int column, const char *why,
+                          const char *field, const char *stop)
 {
-    c->err = (nn_csv_error){line, column};
+    c->err.line = line;
+    c->err.column = column;
+    int shown = field && stop - field < 40 ? (int)(stop - field) : 40;
+    if (field)
+        nn__fail(c->err.message, NN_ERR_FORMAT, "line %d, field %d (\"%.*s\"): %s", line,
+                 column, shown, field, why);
+    else if (line > 0)
+        nn__fail(c->err.message, NN_ERR_FORMAT, "line %d: %s", line, why);
+    else
+        nn__fail(c->err.message, NN_ERR_FORMAT, "%s", why);
     return NN_ERR_FORMAT;
 }
 
@@ -134,9 +146,10 @@ static nn_status walk_line(csv_pass *c, const char *p, const char *eol, int line
             stop = eol;
         float v;
         if ((c->cols && col >= c->cols) || col == INT_MAX)
-            return bad_cell(c, line, col + 1); /* more fields than the first line */
+            return bad_cell(c, line, col + 1, "more fields than the first data line has",
+                            field, stop);
         if (!parse_number(field, stop, &v))
-            return bad_cell(c, line, col + 1);
+            return bad_cell(c, line, col + 1, "not a finite decimal number", field, stop);
         if (c->dest) {
             int d = c->dest[col];
             if (d >= 0)
@@ -152,7 +165,8 @@ static nn_status walk_line(csv_pass *c, const char *p, const char *eol, int line
     if (c->cols == 0)
         c->cols = fields;
     else if (fields < c->cols)
-        return bad_cell(c, line, fields + 1); /* the first missing field */
+        return bad_cell(c, line, fields + 1, "fewer fields than the first data line has",
+                        NULL, NULL); /* the first missing field */
     return NN_OK;
 }
 
@@ -171,7 +185,7 @@ static nn_status walk(csv_pass *c)
         if (eol > p && eol[-1] == '\r')
             eol--;
         if (line == INT_MAX || row == INT_MAX)
-            return bad_cell(c, line, 0);
+            return bad_cell(c, line, 0, "more lines than an int counts", NULL, NULL);
         line++;
         if (!blank(p, eol)) {
             if (header) {
@@ -187,7 +201,7 @@ static nn_status walk(csv_pass *c)
     }
     c->rows = row;
     if (row == 0)
-        return bad_cell(c, 0, 0);
+        return bad_cell(c, 0, 0, "no data rows", NULL, NULL);
     return NN_OK;
 }
 
@@ -197,41 +211,52 @@ static bool delimiter_ok(char d)
     return d != '\n' && d != '\r' && !is_digit(d) && !strchr("+-.eE", d);
 }
 
-nn_status nn__csv_parse(const char *text, size_t len, const nn_csv_opts *opts, nn_mat *X,
-                        nn_mat *Y, nn_csv_error *err)
+/* The parse, with failures that have no one place described in msg. */
+static nn_status parse(const char *text, size_t len, const nn_csv_opts *opts, nn_mat *X,
+                       nn_mat *Y, nn_csv_error *err)
 {
-    if (err)
-        *err = (nn_csv_error){0, 0};
+    char *msg = err->message;
     nn_csv_opts o = opts ? *opts : (nn_csv_opts){0};
     csv_pass c = {.text = text, .len = len, .delimiter = o.delimiter ? o.delimiter : ',',
                   .header = o.header};
     int T = Y ? (o.n_targets ? o.n_targets : 1) : 0;
-    if ((!text && len) || !X || X == Y || o.n_targets < 0 || !delimiter_ok(c.delimiter))
-        return NN_ERR_INVALID_ARG;
+    if (!X || X == Y)
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "X is %s", X ? "also Y" : "NULL");
+    if (!text && len)
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "text is NULL");
+    if (o.n_targets < 0)
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "opts.n_targets is %d; it must be >= 0",
+                        o.n_targets);
+    if (!delimiter_ok(c.delimiter))
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "opts.delimiter is byte %d, which a number "
+                        "or a line end contains", (int)(unsigned char)c.delimiter);
     for (int i = 0; Y && o.target_cols && i < T; i++)
         if (o.target_cols[i] < 0)
-            return NN_ERR_INVALID_ARG;
+            return nn__fail(msg, NN_ERR_INVALID_ARG, "opts.target_cols[%d] is %d; a column "
+                            "index is >= 0", i, o.target_cols[i]);
     if (!text)
-        return NN_ERR_FORMAT; /* empty: no data rows */
+        return nn__fail(msg, NN_ERR_FORMAT, "no data rows");
 
     nn_status s = walk(&c);
     if (s != NN_OK) {
-        if (err)
-            *err = c.err;
+        *err = c.err;
         return s;
     }
     int C = c.cols;
     if (T >= C)
-        return NN_ERR_SHAPE; /* no column would be left for X */
+        return nn__fail(msg, NN_ERR_SHAPE, "%d target columns asked for, and the file has %d "
+                        "columns: none would be left for X", T, C);
     int *dest = calloc((size_t)C, sizeof *dest);
     if (!dest)
-        return NN_ERR_NOMEM;
+        return nn__fail(msg, NN_ERR_NOMEM, "out of memory");
     for (int i = 0; i < T && s == NN_OK; i++) {
         int col = o.target_cols ? o.target_cols[i] : C - T + i;
         if (col >= C)
-            s = NN_ERR_SHAPE;
+            s = nn__fail(msg, NN_ERR_SHAPE, "opts.target_cols[%d] is %d; the file has columns "
+                         "0 .. %d", i, col, C - 1);
         else if (dest[col] < 0)
-            s = NN_ERR_INVALID_ARG; /* the same column twice */
+            s = nn__fail(msg, NN_ERR_INVALID_ARG, "opts.target_cols[%d] is %d, a column "
+                         "already given", i, col);
         else
             dest[col] = -1 - i;
     }
@@ -255,6 +280,8 @@ nn_status nn__csv_parse(const char *text, size_t len, const nn_csv_opts *opts, n
         if (Y)
             *Y = Ym;
     } else {
+        if (s == NN_ERR_NOMEM)
+            nn__fail(msg, s, "out of memory for (%d, %d) values", c.rows, C);
         nn_mat_free(&Xm);
         nn_mat_free(&Ym);
     }
@@ -262,18 +289,38 @@ nn_status nn__csv_parse(const char *text, size_t len, const nn_csv_opts *opts, n
     return s;
 }
 
+nn_status nn__csv_parse(const char *text, size_t len, const nn_csv_opts *opts, nn_mat *X,
+                        nn_mat *Y, nn_csv_error *err)
+{
+    nn_csv_error local;
+    if (!err)
+        err = &local;
+    *err = (nn_csv_error){0};
+    return parse(text, len, opts, X, Y, err);
+}
+
 nn_status nn_csv_load(const char *path, const nn_csv_opts *opts, nn_mat *X, nn_mat *Y,
                       nn_csv_error *err)
 {
-    if (err)
-        *err = (nn_csv_error){0, 0};
+    nn_csv_error local;
+    if (!err)
+        err = &local;
+    *err = (nn_csv_error){0};
     if (!path || !X || X == Y)
-        return NN_ERR_INVALID_ARG;
+        return nn__fail(err->message, NN_ERR_INVALID_ARG, "nn_csv_load: %s is %s",
+                        !path ? "path" : "X", !path ? "NULL" : X ? "also Y" : "NULL");
     uint8_t *data = NULL;
     size_t len = 0;
-    nn_status s = nn__read_file(path, &data, &len);
-    if (s == NN_OK)
-        s = nn__csv_parse((const char *)data, len, opts, X, Y, err);
+    char why[NN_ERRMSG_SIZE] = "";
+    nn_status s = nn__read_file(path, &data, &len, why);
+    if (s != NN_OK) {
+        snprintf(err->message, sizeof err->message, "nn_csv_load: %s", why);
+        return s;
+    }
+    s = parse((const char *)data, len, opts, X, Y, err);
     free(data);
+    memcpy(why, err->message, sizeof why);
+    if (s != NN_OK)
+        snprintf(err->message, sizeof err->message, "nn_csv_load: \"%s\": %s", path, why);
     return s;
 }

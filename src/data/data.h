@@ -32,19 +32,21 @@ bool nn__is_gzip(const uint8_t *data, size_t len);
  * large (free it with alloc(user, *data, *cap, 0)). regular_only (the model loader): only a
  * regular file, read as the size it has, in a block of that size; NN_ERR_IO for anything
  * else (a directory, a pipe) or a short read. Otherwise any stream, to its end. NN_ERR_IO if
- * it cannot be opened or read, NN_ERR_NOMEM. */
+ * it cannot be opened or read, NN_ERR_NOMEM. why (NN_ERRMSG_SIZE bytes, may be NULL) gets
+ * the reason with the path and the system's words, e.g. `cannot open "x": No such file`. */
 nn_status nn__read_whole(const char *path, bool regular_only, nn_alloc_fn alloc, void *user,
-                         uint8_t **data, size_t *len, size_t *cap);
+                         uint8_t **data, size_t *len, size_t *cap, char *why);
 /* Reads a whole file into a malloc'd block of *len bytes (a non-NULL block even when the file
  * is empty), gunzipping it first if it is gzip. NN_ERR_IO, NN_ERR_NOMEM, or NN_ERR_FORMAT for
- * a bad gzip file. */
-nn_status nn__read_file(const char *path, uint8_t **data, size_t *len);
+ * a bad gzip file; why as nn__read_whole's. */
+nn_status nn__read_file(const char *path, uint8_t **data, size_t *len, char *why);
 
 /* nn_csv_load on text[0..len) instead of a file (text need not end with a 0). */
 nn_status nn__csv_parse(const char *text, size_t len, const nn_csv_opts *opts, nn_mat *X,
                         nn_mat *Y, nn_csv_error *err);
 
-/* nn_idx_load on the (already decompressed) bytes of an IDX file. */
-nn_status nn__idx_parse(const uint8_t *data, size_t len, nn_mat *out);
+/* nn_idx_load on the (already decompressed) bytes of an IDX file; why (NN_ERRMSG_SIZE bytes,
+ * may be NULL) gets what was wrong. */
+nn_status nn__idx_parse(const uint8_t *data, size_t len, nn_mat *out, char *why);
 
 #endif /* NN_DATA_INTERNAL_H */

@@ -4,6 +4,7 @@
 #include <float.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,32 +67,41 @@ static double element(uint8_t type, const uint8_t *p)
     }
 }
 
-nn_status nn__idx_parse(const uint8_t *data, size_t len, nn_mat *out)
+nn_status nn__idx_parse(const uint8_t *data, size_t len, nn_mat *out, char *why)
 {
     if (!data || !out)
-        return NN_ERR_INVALID_ARG;
+        return nn__fail(why, NN_ERR_INVALID_ARG, "%s is NULL", data ? "out" : "data");
     if (len < 4 || data[0] != 0 || data[1] != 0)
-        return NN_ERR_FORMAT; /* not an IDX file */
+        return nn__fail(why, NN_ERR_FORMAT, "not an IDX file (it starts with neither 00 00 "
+                        "nor a gzip header)");
     uint8_t type = data[2];
     size_t size = element_size(type), ndims = data[3];
-    if (size == 0 || ndims == 0 || (len - 4) / 4 < ndims)
-        return NN_ERR_FORMAT;
+    if (size == 0)
+        return nn__fail(why, NN_ERR_FORMAT, "element type 0x%02x is none of IDX's", type);
+    if (ndims == 0 || (len - 4) / 4 < ndims)
+        return nn__fail(why, NN_ERR_FORMAT, "%zu dimensions declared in a file of %zu bytes",
+                        ndims, len);
     size_t header = 4 + 4 * ndims;
     /* Each factor stays below 2^32 and the product below 2^31 once checked: no overflow. */
     uint64_t rows = be32(data + 4), cols = 1;
     for (size_t d = 1; d < ndims && cols <= INT_MAX; d++)
         cols *= be32(data + 4 + 4 * d);
     if (rows == 0 || rows > INT_MAX || cols == 0 || cols > INT_MAX)
-        return NN_ERR_FORMAT;
+        return nn__fail(why, NN_ERR_FORMAT, "the dimensions give %llu rows of %llu values; "
+                        "each must be 1 .. %d", (unsigned long long)rows,
+                        (unsigned long long)cols, INT_MAX);
     /* The declared element count must be exactly the bytes that follow the header. */
     size_t body = len - header;
     if (body % size != 0 || body / size != rows * cols)
-        return NN_ERR_FORMAT;
+        return nn__fail(why, NN_ERR_FORMAT, "the header declares %llu x %llu elements of %zu "
+                        "bytes, and %zu bytes follow it", (unsigned long long)rows,
+                        (unsigned long long)cols, size, body);
 
     nn_mat m;
     nn_status s = nn_mat_alloc(&m, (int)rows, (int)cols);
     if (s != NN_OK)
-        return s;
+        return nn__fail(why, s, "out of memory for (%llu, %llu) floats",
+                        (unsigned long long)rows, (unsigned long long)cols);
     const uint8_t *p = data + header;
     size_t n = (size_t)(rows * cols);
     if (type == U8) { /* the MNIST case, kept a plain loop */
@@ -102,7 +112,8 @@ nn_status nn__idx_parse(const uint8_t *data, size_t len, nn_mat *out)
             double v = element(type, p + i * size);
             if (!(fabs(v) <= FLT_MAX)) { /* NaN, infinite, or beyond float */
                 nn_mat_free(&m);
-                return NN_ERR_FORMAT;
+                return nn__fail(why, NN_ERR_FORMAT, "element %zu is %g, not a finite float", i,
+                                v);
             }
             m.data[i] = (float)v;
         }
@@ -111,15 +122,28 @@ nn_status nn__idx_parse(const uint8_t *data, size_t len, nn_mat *out)
     return NN_OK;
 }
 
-nn_status nn_idx_load(const char *path, nn_mat *out)
+nn_status nn_idx_load(const char *path, nn_mat *out, nn_error *err)
 {
-    if (!path || !out)
-        return NN_ERR_INVALID_ARG;
-    uint8_t *data = NULL;
-    size_t len = 0;
-    nn_status s = nn__read_file(path, &data, &len);
-    if (s == NN_OK)
-        s = nn__idx_parse(data, len, out);
-    free(data);
+    char why[NN_ERRMSG_SIZE] = "";
+    nn_status s = NN_ERR_INVALID_ARG;
+    if (!path || !out) {
+        snprintf(why, sizeof why, "%s is NULL", path ? "out" : "path");
+    } else {
+        uint8_t *data = NULL;
+        size_t len = 0;
+        s = nn__read_file(path, &data, &len, why);
+        if (s == NN_OK) {
+            char parse_why[NN_ERRMSG_SIZE] = "";
+            s = nn__idx_parse(data, len, out, parse_why);
+            snprintf(why, sizeof why, "\"%s\": %s", path, parse_why);
+        }
+        free(data);
+    }
+    if (err) {
+        err->status = s;
+        int n = s == NN_OK ? 0 : snprintf(err->message, sizeof err->message, "nn_idx_load: %s", why);
+        if (n == 0)
+            err->message[0] = '\0';
+    }
     return s;
 }

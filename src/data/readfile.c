@@ -1,8 +1,10 @@
 /* Reading a file whole: the one reader of the data loaders (gunzipping what is gzip) and of
  * the model file loader (with the model's allocator). */
 #define _POSIX_C_SOURCE 200809L /* fstat, fileno */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "data/data.h"
@@ -60,43 +62,56 @@ static nn_status read_sized(FILE *f, const struct stat *st, nn_alloc_fn alloc, v
 }
 
 nn_status nn__read_whole(const char *path, bool regular_only, nn_alloc_fn alloc, void *user,
-                         uint8_t **data, size_t *len, size_t *cap)
+                         uint8_t **data, size_t *len, size_t *cap, char *why)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return NN_ERR_IO;
+        return nn__fail(why, NN_ERR_IO, "cannot open \"%s\": %s", path, strerror(errno));
     /* Only a regular file has a size to trust (a directory opens, and "seeks" anywhere). */
     struct stat st;
     bool regular = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 &&
                    (uintmax_t)st.st_size < SIZE_MAX;
     nn_status s;
+    errno = 0;
     if (regular_only)
         s = regular ? read_sized(f, &st, alloc, user, data, len, cap) : NN_ERR_IO;
     else
         s = read_stream(f, regular ? &st : NULL, alloc, user, data, len, cap);
+    int read_errno = errno;
     if (fclose(f) != 0 && s == NN_OK && !regular_only) {
+        read_errno = errno;
         alloc(user, *data, *cap, 0);
         s = NN_ERR_IO;
     }
+    if (s == NN_ERR_NOMEM)
+        return nn__fail(why, s, "the allocator refused the memory to read \"%s\"", path);
+    if (s == NN_ERR_IO && regular_only && !regular)
+        return nn__fail(why, s, "\"%s\" is not a regular file", path);
+    if (s == NN_ERR_IO)
+        return nn__fail(why, s, "cannot read \"%s\": %s", path,
+                        read_errno ? strerror(read_errno) : "it ended early, or is a directory");
     return s;
 }
 
-nn_status nn__read_file(const char *path, uint8_t **data, size_t *len)
+nn_status nn__read_file(const char *path, uint8_t **data, size_t *len, char *why)
 {
     if (!path || !data || !len)
-        return NN_ERR_INVALID_ARG;
+        return nn__fail(why, NN_ERR_INVALID_ARG, "path is NULL");
     uint8_t *raw = NULL;
     size_t raw_len = 0, cap = 0;
-    nn_status s = nn__read_whole(path, false, nn__default_alloc, NULL, &raw, &raw_len, &cap);
+    nn_status s = nn__read_whole(path, false, nn__default_alloc, NULL, &raw, &raw_len, &cap,
+                                 why);
     if (s != NN_OK)
         return s;
     if (nn__is_gzip(raw, raw_len)) {
         uint8_t *plain = NULL;
         size_t plain_len = 0;
-        s = nn__gunzip(raw, raw_len, &plain, &plain_len, NULL);
+        const char *reason = NULL;
+        s = nn__gunzip(raw, raw_len, &plain, &plain_len, &reason);
         free(raw);
         if (s != NN_OK)
-            return s;
+            return nn__fail(why, s, "\"%s\" is a gzip file that does not decompress: %s", path,
+                            reason ? reason : nn_status_message(s));
         raw = plain;
         raw_len = plain_len;
     }

@@ -8,6 +8,7 @@
 #else
 #define NN_FSYNC(f) true
 #endif
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,26 +35,46 @@ static FILE *temp_open(const char *path, char *tmp, size_t tmp_size)
 }
 
 /* Closes f and, if everything was written, flushes it to the disk and renames it over path;
- * otherwise, or if any step fails, removes it. True when path now holds the new file. */
-static bool temp_commit(FILE *f, const char *tmp, const char *path, bool written)
+ * otherwise, or if any step fails, removes it. NN_OK when path now holds the new file; else
+ * NN_ERR_IO, with the failing step and the system's reason in why. */
+static nn_status temp_commit(FILE *f, const char *tmp, const char *path, bool written,
+                             char *why)
 {
-    /* The data must be on the disk before the rename makes it the file at path. */
-    bool ok = written && fflush(f) == 0 && !ferror(f) && NN_FSYNC(f);
-    ok = fclose(f) == 0 && ok;
-    if (ok && rename(tmp, path) == 0)
-        return true;
+    /* The data must be on the disk before the rename makes it the file at path. errno is
+     * still what a failed write left. */
+    const char *step = !written ? "writing" : fflush(f) != 0 || ferror(f) ? "flushing"
+                     : !NN_FSYNC(f) ? "syncing" : NULL;
+    int err = errno;
+    if (fclose(f) != 0 && !step) {
+        step = "closing";
+        err = errno;
+    }
+    if (!step) {
+        if (rename(tmp, path) == 0)
+            return NN_OK;
+        step = "renaming";
+        err = errno;
+    }
     remove(tmp);
-    return false;
+    return nn__fail(why, NN_ERR_IO, "%s \"%s\" failed: %s (\"%s\" is as it was)", step, tmp,
+                    err ? strerror(err) : "an I/O error", path);
 }
 
-nn_status nn__write_atomic(const char *path, bool (*write)(FILE *f, void *ctx), void *ctx)
+nn_status nn__write_atomic(const char *path, bool (*write)(FILE *f, void *ctx), void *ctx,
+                           char *why)
 {
     char tmp[NN__PATH_MAX + TEMP_SUFFIX_MAX]; /* no allocation: writing never runs out of memory */
-    if (!path || !*path || strlen(path) > NN__PATH_MAX)
-        return NN_ERR_INVALID_ARG;
+    if (!path || !*path)
+        return nn__fail(why, NN_ERR_INVALID_ARG, "path is %s", path ? "empty" : "NULL");
+    if (strlen(path) > NN__PATH_MAX)
+        return nn__fail(why, NN_ERR_INVALID_ARG, "path is %zu bytes long; at most %d are "
+                        "accepted", strlen(path), NN__PATH_MAX);
+    errno = 0;
     FILE *f = temp_open(path, tmp, sizeof tmp);
     if (!f)
-        return NN_ERR_IO;
+        return nn__fail(why, NN_ERR_IO, "cannot create a temporary file beside \"%s\": %s",
+                        path, errno ? strerror(errno) : "16 names taken");
+    errno = 0;
     bool written = write(f, ctx);
-    return temp_commit(f, tmp, path, written) ? NN_OK : NN_ERR_IO;
+    return temp_commit(f, tmp, path, written, why);
 }

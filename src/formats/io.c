@@ -164,7 +164,12 @@ static nn_status save(const nn_model *m, const char *path, bool checkpoint)
     if (!m)
         return NN_ERR_INVALID_ARG;
     save_job j = {m, checkpoint};
-    return nn__write_atomic(path, write_file, &j);
+    char why[NN_ERRMSG_SIZE];
+    nn_status s = nn__write_atomic(path, write_file, &j, why);
+    if (s != NN_OK)
+        nn__fail(m->errmsg, s, "%s: %s", checkpoint ? "nn_model_save_checkpoint" : "nn_model_save",
+                 why);
+    return s;
 }
 
 nn_status nn_model_save(const nn_model *m, const char *path)
@@ -343,12 +348,14 @@ static nn_status read_train_state(const section *s, nn_model *m)
 }
 
 nn_status nn__model_parse(const uint8_t *data, size_t len, const nn_model_opts *opts,
-                          nn_model **out)
+                          nn_model **out, char *why)
 {
     if (len < 16 || memcmp(data, MAGIC, 8) != 0)
-        return NN_ERR_FORMAT;
+        return nn__fail(why, NN_ERR_FORMAT, "not a libnn model file (no magic number)");
     if (get_u32(data + 8) != FORMAT_VERSION || get_u32(data + 12) != 0)
-        return NN_ERR_VERSION;
+        return nn__fail(why, NN_ERR_VERSION, "format version %u.%u; this libnn reads %d.0",
+                        (unsigned)get_u32(data + 8), (unsigned)get_u32(data + 12),
+                        FORMAT_VERSION);
     size_t pos = 16;
     nn_model *m = NULL;
     bool have_params = false, have_state = false, ended = false;
@@ -379,24 +386,40 @@ nn_status nn__model_parse(const uint8_t *data, size_t len, const nn_model_opts *
     }
     if (st != NN_OK) {
         nn_model_destroy(m);
-        return st;
+        if (st == NN_ERR_NOMEM)
+            return nn__fail(why, st, "out of memory");
+        return nn__fail(why, st, st == NN_ERR_VERSION ? "a section of a later format" :
+                        "damaged: truncated, a CRC that does not match, or sizes that do not "
+                        "agree");
     }
     *out = m;
     return NN_OK;
 }
 
-nn_status nn_model_load(const char *path, const nn_model_opts *opts, nn_model **out)
+static nn_status load(const char *path, const nn_model_opts *opts, nn_model **out, char *msg)
 {
     if (!path || !out)
-        return NN_ERR_INVALID_ARG;
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "nn_model_load: %s is NULL", path ? "out" : "path");
     void *user;
     nn_alloc_fn alloc = nn__opts_alloc(opts, &user);
     uint8_t *data;
     size_t len, cap;
-    nn_status st = nn__read_whole(path, true, alloc, user, &data, &len, &cap);
+    char why[NN_ERRMSG_SIZE];
+    nn_status st = nn__read_whole(path, true, alloc, user, &data, &len, &cap, why);
     if (st != NN_OK)
-        return st;
-    st = nn__model_parse(data, len, opts, out);
+        return nn__fail(msg, st, "nn_model_load: %s", why);
+    /* The model is made by nn_model_create, which writes opts->error too: ours comes after. */
+    st = nn__model_parse(data, len, opts, out, why);
     alloc(user, data, cap, 0);
-    return st;
+    if (st != NN_OK)
+        return nn__fail(msg, st, "nn_model_load: \"%s\": %s", path, why);
+    return NN_OK;
+}
+
+nn_status nn_model_load(const char *path, const nn_model_opts *opts, nn_model **out)
+{
+    char msg[NN_ERRMSG_SIZE] = "";
+    nn_status s = load(path, opts, out, msg);
+    nn__error_set(opts ? opts->error : NULL, s, msg);
+    return s;
 }

@@ -359,16 +359,24 @@ static bool write_file(FILE *f, void *ctx)
 
 nn_status nn_model_export_onnx(const nn_model *m, const char *path)
 {
-    if (!m || !path || !*path)
+    const char *fn = "nn_model_export_onnx";
+    if (!m)
         return NN_ERR_INVALID_ARG;
     for (int l = 0; l < m->n_layers; l++)
-        if (m->layers[l].act == NN_ACT_GELU)
-            return NN_ERR_INVALID_ARG; /* no GELU operator in opset 13 (see act_op) */
+        if (m->layers[l].act == NN_ACT_GELU) /* no GELU operator in opset 13 (see act_op) */
+            return nn__fail(m->errmsg, NN_ERR_INVALID_ARG, "%s: layer %d is GELU, which ONNX "
+                            "has no operator for before opset 20; nothing was written", fn, l);
     pb count = {0};
     model_msg(&count, m);
     if (count.size > ONNX_MAX_BYTES)
-        return NN_ERR_INVALID_ARG;
+        return nn__fail(m->errmsg, NN_ERR_INVALID_ARG, "%s: the model needs %llu bytes, beyond "
+                        "protobuf's limit of 2 GiB on one file", fn,
+                        (unsigned long long)count.size);
 
     onnx_job j = {m, count.size};
-    return nn__write_atomic(path, write_file, &j);
+    char why[NN_ERRMSG_SIZE];
+    nn_status s = nn__write_atomic(path, write_file, &j, why);
+    if (s != NN_OK)
+        nn__fail(m->errmsg, s, "%s: %s", fn, why);
+    return s;
 }

@@ -134,6 +134,33 @@ void nn__act_backward(nn_act act, float param, const float *slopes, int n_slopes
 }
 #undef EACH
 
+const char *nn__act_name(nn_act act)
+{
+    switch (act) {
+    case NN_ACT_LINEAR:
+        return "linear";
+    case NN_ACT_SIGMOID:
+        return "sigmoid";
+    case NN_ACT_TANH:
+        return "tanh";
+    case NN_ACT_RELU:
+        return "relu";
+    case NN_ACT_LEAKY_RELU:
+        return "leaky_relu";
+    case NN_ACT_SOFTMAX:
+        return "softmax";
+    case NN_ACT_ELU:
+        return "elu";
+    case NN_ACT_GELU:
+        return "gelu";
+    case NN_ACT_PRELU:
+        return "prelu";
+    case NN_ACT_PRELU_UNITS:
+        return "prelu_units";
+    }
+    return "unknown activation";
+}
+
 static bool same_shape(const nn_mat *x, const nn_mat *y)
 {
     return x->rows == y->rows && x->cols == y->cols;

@@ -10,7 +10,7 @@ nn_status nn_grad_check(nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss l
 {
     if (!m || !worst_rel_error || !isfinite(h) || h < 0.0f)
         return NN_ERR_INVALID_ARG;
-    nn_status s = nn__check_data(m, X, Y, loss, &loss);
+    nn_status s = nn__check_data(m, "nn_grad_check", X, "X", Y, "Y", loss, &loss);
     if (s == NN_OK)
         s = nn__reserve(m, X->rows, X->rows);
     if (s != NN_OK)

@@ -33,22 +33,47 @@ bool nn__loss_uses_indices(nn_loss loss, int O, int ycols)
     return loss == NN_LOSS_CE && ycols == 1 && O > 1;
 }
 
-nn_status nn__loss_check_targets(nn_loss loss, int B, int O, const float *Y, int ycols)
+const char *nn__loss_name(nn_loss loss)
 {
-    if (ycols != O && !nn__loss_uses_indices(loss, O, ycols))
-        return NN_ERR_SHAPE;
+    switch (loss) {
+    case NN_LOSS_AUTO:
+        return "auto";
+    case NN_LOSS_MSE:
+        return "mean squared error";
+    case NN_LOSS_BCE:
+        return "binary cross-entropy";
+    case NN_LOSS_CE:
+        return "cross-entropy";
+    }
+    return "unknown loss";
+}
+
+nn_status nn__loss_check_targets(char *msg, const char *fn, const char *yname, nn_loss loss,
+                                 int B, int O, const float *Y, int ycols)
+{
+    bool indices = nn__loss_uses_indices(loss, O, ycols);
+    if (ycols != O && !indices) {
+        if (loss == NN_LOSS_CE)
+            return nn__fail(msg, NN_ERR_SHAPE, "%s: %s is (%d, %d); the %d-unit softmax output "
+                            "takes (%d, %d) one-hot rows or (%d, 1) class indices", fn, yname,
+                            B, ycols, O, B, O, B);
+        return nn__fail(msg, NN_ERR_SHAPE, "%s: %s is (%d, %d); the model has %d outputs, so "
+                        "%s must be (%d, %d)", fn, yname, B, ycols, O, yname, B, O);
+    }
     size_t n = (size_t)B * ycols;
     for (size_t i = 0; i < n; i++) {
         float y = Y[i];
-        if (nn__loss_uses_indices(loss, O, ycols)) {
-            if (nn__class_index(y, O) < 0)
-                return NN_ERR_LABEL;
-        } else if (loss == NN_LOSS_BCE) {
-            if (!(y >= 0.0f && y <= 1.0f)) /* also rejects NaN */
-                return NN_ERR_LABEL;
-        } else if (!isfinite(y)) {
-            return NN_ERR_INVALID_ARG;
-        }
+        size_t r = i / (size_t)ycols, c = i % (size_t)ycols;
+        if (!isfinite(y))
+            return nn__fail(msg, NN_ERR_DATA, "%s: %s[%zu][%zu] is %g: the targets hold a value "
+                            "that is not finite", fn, yname, r, c, (double)y);
+        if (indices && nn__class_index(y, O) < 0)
+            return nn__fail(msg, NN_ERR_LABEL, "%s: %s[%zu][0] is %g; a class index of the "
+                            "%d-unit softmax output is an integer in 0 .. %d", fn, yname, r,
+                            (double)y, O, O - 1);
+        if (loss == NN_LOSS_BCE && !(y >= 0.0f && y <= 1.0f))
+            return nn__fail(msg, NN_ERR_LABEL, "%s: %s[%zu][%zu] is %g; a binary cross-entropy "
+                            "target is a probability in [0, 1]", fn, yname, r, c, (double)y);
     }
     return NN_OK;
 }
@@ -194,7 +219,8 @@ nn_status nn_loss_eval(nn_loss loss, const nn_mat *Out, const nn_mat *Y, float *
         return NN_ERR_INVALID_ARG;
     if (Y->rows != Out->rows || (dOut && (dOut->rows != Out->rows || dOut->cols != Out->cols)))
         return NN_ERR_SHAPE;
-    nn_status s = nn__loss_check_targets(loss, Out->rows, Out->cols, Y->data, Y->cols);
+    nn_status s = nn__loss_check_targets(NULL, "nn_loss_eval", "Y", loss, Out->rows, Out->cols,
+                                         Y->data, Y->cols);
     if (s != NN_OK)
         return s;
     *value = (float)nn__loss(loss, Out->rows, Out->cols, Out->data, Y->data, Y->cols,

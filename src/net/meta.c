@@ -69,21 +69,37 @@ nn_status nn__meta_set(nn_model *m, const char *key, size_t key_len, const void 
     return NN_OK;
 }
 
-static bool key_ok(const char *key)
+/* NN_OK if key is a usable key, else the failure, described for the public function fn. */
+static nn_status check_key(const nn_model *m, const char *fn, const char *key)
 {
-    size_t n = key ? strlen(key) : 0;
-    return n > 0 && n <= NN__META_KEY_MAX;
+    if (!key)
+        return nn__fail(m->errmsg, NN_ERR_INVALID_ARG, "%s: key is NULL", fn);
+    size_t n = strlen(key);
+    if (n == 0 || n > NN__META_KEY_MAX)
+        return nn__fail(m->errmsg, NN_ERR_INVALID_ARG, "%s: key is %zu bytes long; a key is "
+                        "1 .. %d bytes", fn, n, NN__META_KEY_MAX);
+    return NN_OK;
 }
 
 nn_status nn_model_set_meta(nn_model *m, const char *key, const void *value, size_t size)
 {
-    if (!m || !key_ok(key) || (!value && size > 0))
+    const char *fn = "nn_model_set_meta";
+    if (!m)
         return NN_ERR_INVALID_ARG;
-    if (value)
-        return nn__meta_set(m, key, strlen(key), value, size);
+    nn_status s = check_key(m, fn, key);
+    if (s != NN_OK)
+        return s;
+    if (!value && size > 0)
+        return nn__fail(m->errmsg, NN_ERR_INVALID_ARG, "%s: value is NULL with size %zu; "
+                        "remove an entry with NULL and size 0", fn, size);
+    if (value) {
+        s = nn__meta_set(m, key, strlen(key), value, size);
+        return s == NN_OK ? s : nn__fail(m->errmsg, s, "%s: the allocator refused %zu bytes "
+                                         "for the value of \"%s\"", fn, size, key);
+    }
     nn__meta *e = nn__meta_find(m, key, strlen(key)); /* NULL value: remove */
     if (!e)
-        return NN_ERR_NOT_FOUND;
+        return nn__fail(m->errmsg, NN_ERR_NOT_FOUND, "%s: no entry \"%s\" to remove", fn, key);
     nn__alloc(m, e->key, meta_block_size(e), 0);
     *e = m->meta[--m->n_meta];
     return NN_OK;
@@ -91,11 +107,19 @@ nn_status nn_model_set_meta(nn_model *m, const char *key, const void *value, siz
 
 nn_status nn_model_get_meta(const nn_model *m, const char *key, const void **value, size_t *size)
 {
-    if (!m || !key_ok(key) || !value || !size)
+    const char *fn = "nn_model_get_meta";
+    if (!m)
         return NN_ERR_INVALID_ARG;
+    nn_status s = check_key(m, fn, key);
+    if (s != NN_OK)
+        return s;
+    if (!value || !size)
+        return nn__fail(m->errmsg, NN_ERR_INVALID_ARG, "%s: %s is NULL", fn,
+                        !value ? "value" : "size");
     const nn__meta *e = nn__meta_find(m, key, strlen(key));
     if (!e)
-        return NN_ERR_NOT_FOUND;
+        return nn__fail(m->errmsg, NN_ERR_NOT_FOUND, "%s: the model has no entry \"%s\"", fn,
+                        key);
     *value = e->value;
     *size = e->size;
     return NN_OK;

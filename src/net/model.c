@@ -9,49 +9,87 @@
 
 #include "net/net.h"
 
-static bool spec_ok(const nn_layer_spec *s)
+/* Checks layer l's spec: 0, or a failure described in msg. */
+static nn_status check_spec(const nn_layer_spec *s, int l, bool last, char *msg)
 {
-    return s->units > 0 && nn__act_valid(s->act) && isfinite(s->act_param) &&
-           nn__init_valid(s->init) && isfinite(s->init_param) && s->init_param >= 0.0f &&
-           s->dropout >= 0.0f && s->dropout < 1.0f;
+    const char *fn = "nn_model_create";
+    if (s->units <= 0)
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: layers[%d].units is %d; a layer needs "
+                        "at least 1 unit", fn, l, s->units);
+    if (!nn__act_valid(s->act))
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: layers[%d].act is %d, not an nn_act "
+                        "(0 .. %d)", fn, l, (int)s->act, (int)NN_ACT_PRELU_UNITS);
+    if (!isfinite(s->act_param))
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: layers[%d].act_param is %g; it must be "
+                        "finite", fn, l, (double)s->act_param);
+    if (!nn__init_valid(s->init))
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: layers[%d].init is %d, not an nn_init "
+                        "(0 .. %d)", fn, l, (int)s->init, (int)NN_INIT_ZEROS);
+    if (!(isfinite(s->init_param) && s->init_param >= 0.0f))
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: layers[%d].init_param is %g; it must be "
+                        "finite and >= 0", fn, l, (double)s->init_param);
+    if (!(s->dropout >= 0.0f && s->dropout < 1.0f))
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: layers[%d].dropout is %g; it must be in "
+                        "[0, 1)", fn, l, (double)s->dropout);
+    if (last && s->dropout > 0.0f)
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: layers[%d].dropout is %g, but the last "
+                        "layer (the output) cannot drop", fn, l, (double)s->dropout);
+    return NN_OK;
 }
 
-/* Counts the parameters of the specs, or returns 0 if any spec is invalid or the count
- * would not fit the buffers we can address. */
-static size_t count_params(int n_in, const nn_layer_spec *layers, int n_layers)
+/* Checks the specs and counts their parameters into *count, refusing a count that would not
+ * fit the buffers we can address. */
+static nn_status count_params(int n_in, const nn_layer_spec *layers, int n_layers,
+                              size_t *count, char *msg)
 {
     const size_t limit = (SIZE_MAX / 2 - 64) / sizeof(float);
     size_t total = 0, I = (size_t)n_in;
     for (int l = 0; l < n_layers; l++) {
-        if (!spec_ok(&layers[l]) || (l == n_layers - 1 && layers[l].dropout > 0.0f))
-            return 0;
+        nn_status s = check_spec(&layers[l], l, l == n_layers - 1, msg);
+        if (s != NN_OK)
+            return s;
         size_t O = (size_t)layers[l].units;
         if (I > (limit - total) / (O + 2) || O * I > INT_MAX)
-            return 0;
+            return nn__fail(msg, NN_ERR_INVALID_ARG, "nn_model_create: layers[%d] is %zu x %zu "
+                            "weights, more than one layer or model can address", l, O, I);
         total += O * I + O + (size_t)nn__act_slopes(layers[l].act, (int)O);
         I = O;
     }
-    return total;
+    *count = total;
+    return NN_OK;
 }
 
-nn_status nn_model_create(int n_in, const nn_layer_spec *layers, int n_layers,
-                          const nn_model_opts *opts, nn_model **out)
+static nn_status create(int n_in, const nn_layer_spec *layers, int n_layers,
+                        const nn_model_opts *opts, nn_model **out, char *msg)
 {
-    if (n_in <= 0 || !layers || n_layers <= 0 || !out)
-        return NN_ERR_INVALID_ARG;
-    size_t P = count_params(n_in, layers, n_layers);
-    if (P == 0)
-        return NN_ERR_INVALID_ARG;
+    const char *fn = "nn_model_create";
+    if (!out)
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: out is NULL", fn);
+    if (n_in <= 0)
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: n_in is %d; a model needs at least 1 "
+                        "input", fn, n_in);
+    if (!layers || n_layers <= 0)
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: %s; a model needs at least 1 layer", fn,
+                        layers ? "n_layers is 0 or less" : "layers is NULL");
+    size_t P = 0;
+    nn_status ps = count_params(n_in, layers, n_layers, &P, msg);
+    if (ps != NN_OK)
+        return ps;
     int threads = opts ? opts->threads : 0;
     if (threads < 0 || threads > NN__MAX_THREADS)
-        return NN_ERR_INVALID_ARG;
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: opts.threads is %d; it must be 0 .. %d",
+                        fn, threads, NN__MAX_THREADS);
     void *user;
     nn_alloc_fn alloc = nn__opts_alloc(opts, &user);
 
-    nn_model *m = alloc(user, NULL, 0, sizeof *m);
+    /* The struct and its message buffer, in one block. */
+    nn_model *m = alloc(user, NULL, 0, sizeof *m + NN_ERRMSG_SIZE);
     if (!m)
-        return NN_ERR_NOMEM;
+        return nn__fail(msg, NN_ERR_NOMEM, "%s: the allocator refused %zu bytes for the model",
+                        fn, sizeof *m + NN_ERRMSG_SIZE);
     memset(m, 0, sizeof *m);
+    m->errmsg = (char *)(m + 1);
+    m->errmsg[0] = '\0';
     m->alloc = alloc;
     m->alloc_user = user;
     m->n_in = n_in;
@@ -61,12 +99,14 @@ nn_status nn_model_create(int n_in, const nn_layer_spec *layers, int n_layers,
     m->params = nn__alloc(m, NULL, 0, 2 * P * sizeof(float)); /* params, then grads */
     if (!m->layers || !m->params) {
         nn_model_destroy(m);
-        return NN_ERR_NOMEM;
+        return nn__fail(msg, NN_ERR_NOMEM, "%s: the allocator refused %zu bytes for %zu "
+                        "parameters and their gradients", fn, 2 * P * sizeof(float), P);
     }
-    nn_status ps = nn__pool_create(alloc, user, threads, &m->pool);
+    ps = nn__pool_create(alloc, user, threads, &m->pool);
     if (ps != NN_OK) {
         nn_model_destroy(m);
-        return ps;
+        return nn__fail(msg, ps, "%s: could not start %d threads (%s)", fn, threads - 1,
+                        nn_status_message(ps));
     }
     m->grads = m->params + P;
     memset(m->grads, 0, P * sizeof(float));
@@ -100,6 +140,20 @@ nn_status nn_model_create(int n_in, const nn_layer_spec *layers, int n_layers,
     return NN_OK;
 }
 
+nn_status nn_model_create(int n_in, const nn_layer_spec *layers, int n_layers,
+                          const nn_model_opts *opts, nn_model **out)
+{
+    char msg[NN_ERRMSG_SIZE] = "";
+    nn_status s = create(n_in, layers, n_layers, opts, out, msg);
+    nn__error_set(opts ? opts->error : NULL, s, msg);
+    return s;
+}
+
+const char *nn_model_errmsg(const nn_model *m)
+{
+    return m ? m->errmsg : "nn_model_errmsg: model is NULL";
+}
+
 /* The products' packing buffers (nn__reserve). */
 static void free_gemm_ws(nn_model *m)
 {
@@ -121,7 +175,7 @@ void nn_model_destroy(nn_model *m)
         nn__alloc(m, m->params, 2 * m->n_params * sizeof(float), 0);
     if (m->layers)
         nn__alloc(m, m->layers, (size_t)m->n_layers * sizeof *m->layers, 0);
-    m->alloc(m->alloc_user, m, sizeof *m, 0);
+    m->alloc(m->alloc_user, m, sizeof *m + NN_ERRMSG_SIZE, 0);
 }
 
 int nn_model_inputs(const nn_model *m)
@@ -141,8 +195,13 @@ int nn_model_layer_count(const nn_model *m)
 
 nn_status nn_model_layer(nn_model *m, int layer, nn_layer_view *view)
 {
-    if (!m || !view || layer < 0 || layer >= m->n_layers)
+    if (!m)
         return NN_ERR_INVALID_ARG;
+    if (!view)
+        return nn__fail(m->errmsg, NN_ERR_INVALID_ARG, "nn_model_layer: view is NULL");
+    if (layer < 0 || layer >= m->n_layers)
+        return nn__fail(m->errmsg, NN_ERR_INVALID_ARG, "nn_model_layer: layer is %d; the model's "
+                        "layers are 0 .. %d", layer, m->n_layers - 1);
     const nn__layer *L = &m->layers[layer];
     *view = (nn_layer_view){.n_in = L->n_in, .n_out = L->n_out, .act = L->act,
                             .act_param = L->act_param, .dropout = L->dropout,
@@ -245,16 +304,62 @@ nn_status nn__reserve(nn_model *m, int B, int backward_rows)
     return NN_OK;
 }
 
-nn_status nn__check_data(const nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss loss,
-                         nn_loss *resolved)
+nn_status nn__bad_mat(const nn_model *m, const char *fn, const char *name, const nn_mat *M)
 {
-    if (!nn__mat_ok(X) || !nn__mat_ok(Y))
-        return NN_ERR_INVALID_ARG;
-    if (X->cols != m->n_in || Y->rows != X->rows)
-        return NN_ERR_SHAPE;
+    if (!M)
+        return nn__fail(m->errmsg, NN_ERR_INVALID_ARG, "%s: %s is NULL", fn, name);
+    if (!M->data)
+        return nn__fail(m->errmsg, NN_ERR_INVALID_ARG, "%s: %s's data is NULL", fn, name);
+    return nn__fail(m->errmsg, NN_ERR_INVALID_ARG, "%s: %s is (%d, %d); a matrix needs at "
+                    "least one row and one column", fn, name, M->rows, M->cols);
+}
+
+nn_status nn__no_memory(const nn_model *m, const char *fn, const char *what)
+{
+    return nn__fail(m->errmsg, NN_ERR_NOMEM, "%s: the allocator refused the memory for %s",
+                    fn, what);
+}
+
+/* NN_ERR_DATA if M holds a value that is not finite, naming where. */
+static nn_status check_finite(const nn_model *m, const char *fn, const char *name,
+                              const nn_mat *M)
+{
+    size_t at;
+    if (!nn__find_nonfinite(M->data, nn__mat_size(M), &at))
+        return NN_OK;
+    return nn__fail(m->errmsg, NN_ERR_DATA, "%s: %s[%zu][%zu] is %g; the data must be finite "
+                    "(bad input, not divergence: check how it was read or scaled)", fn, name, at / (size_t)M->cols, at % (size_t)M->cols,
+                    (double)M->data[at]);
+}
+
+nn_status nn__check_data(const nn_model *m, const char *fn, const nn_mat *X, const char *xname,
+                         const nn_mat *Y, const char *yname, nn_loss loss, nn_loss *resolved)
+{
+    if (!nn__mat_ok(X))
+        return nn__bad_mat(m, fn, xname, X);
+    if (!nn__mat_ok(Y))
+        return nn__bad_mat(m, fn, yname, Y);
+    if (X->cols != m->n_in)
+        return nn__fail(m->errmsg, NN_ERR_SHAPE, "%s: %s is (%d, %d); the model takes %d "
+                        "inputs, so %s must be (%d, %d)", fn, xname, X->rows, X->cols, m->n_in,
+                        xname, X->rows, m->n_in);
+    if (Y->rows != X->rows)
+        return nn__fail(m->errmsg, NN_ERR_SHAPE, "%s: %s has %d rows and %s %d; both need "
+                        "one row per sample", fn, yname, Y->rows, xname, X->rows);
     const nn__layer *out = nn__out_layer(m);
     nn_status s = nn__loss_resolve(loss, out->act, resolved);
+    if (s == NN_ERR_INVALID_ARG)
+        return nn__fail(m->errmsg, s, "%s: loss is %d, not an nn_loss (0 .. %d)", fn,
+                        (int)loss, (int)NN_LOSS_CE);
+    if (s != NN_OK)
+        return nn__fail(m->errmsg, s, "%s: the %s loss needs a %s output layer; this model's "
+                        "is %s", fn, nn__loss_name(loss),
+                        loss == NN_LOSS_CE ? "softmax" : "sigmoid", nn__act_name(out->act));
+    s = check_finite(m, fn, xname, X);
     if (s == NN_OK)
-        s = nn__loss_check_targets(*resolved, Y->rows, out->n_out, Y->data, Y->cols);
+        s = check_finite(m, fn, yname, Y);
+    if (s == NN_OK)
+        s = nn__loss_check_targets(m->errmsg, fn, yname, *resolved, Y->rows, out->n_out,
+                                   Y->data, Y->cols);
     return s;
 }

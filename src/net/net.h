@@ -24,8 +24,14 @@ bool nn__loss_valid(nn_loss loss);
 nn_status nn__loss_resolve(nn_loss loss, nn_act out_act, nn_loss *resolved);
 /* True when Y holds class indices (B, 1) rather than rows of the output's shape. */
 bool nn__loss_uses_indices(nn_loss loss, int O, int ycols);
-/* Y's shape and values suit the (resolved) loss: NN_ERR_SHAPE / NN_ERR_LABEL otherwise. */
-nn_status nn__loss_check_targets(nn_loss loss, int B, int O, const float *Y, int ycols);
+/* Y (B, ycols), the argument yname of the public function fn, suits the (resolved) loss:
+ * NN_ERR_SHAPE, NN_ERR_LABEL or NN_ERR_DATA (a value that is not finite) otherwise, described
+ * in msg (may be NULL). */
+nn_status nn__loss_check_targets(char *msg, const char *fn, const char *yname, nn_loss loss,
+                                 int B, int O, const float *Y, int ycols);
+/* Names for messages and summaries: "softmax", "cross-entropy", ... */
+const char *nn__act_name(nn_act act);
+const char *nn__loss_name(nn_loss loss);
 /* The mean loss of a batch (targets already checked); dOut (B, O) receives its gradient if
  * not NULL; *correct (if not NULL) the hits: rows whose argmax is the label (CE),
  * elements on the right side of 0.5 (BCE), none (MSE). */
@@ -89,6 +95,9 @@ struct nn_model {
     float *gemm_ws;    /* the products' packing buffers, one nn__gemm workspace per thread;
                           NULL until a product needs them (see nn__reserve) */
     size_t gemm_ws_bytes;
+    char *errmsg;      /* (NN_ERRMSG_SIZE) the last failed call's detail, in the model's own
+                          block after the struct: not part of the model's value, so a call on
+                          a const model may write it too */
 };
 
 /* Grows the workspace to hold B rows, and allocates the products' packing buffers the first
@@ -153,9 +162,15 @@ typedef struct nn__batch {
  * with no parameter changed, if the loss or a gradient is not finite. */
 nn_status nn__train_step(nn_model *m, const nn__batch *b, const nn_optim_opts *o, float lr,
                          double *loss_value, long *hits);
-/* Checks X, Y and the loss against the model: shapes, label values; resolves the loss. */
-nn_status nn__check_data(const nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss loss,
-                         nn_loss *resolved);
+/* Checks X, Y and the loss against the model for the public function fn: shapes, finite
+ * values (NN_ERR_DATA), label values; resolves the loss. Failures are described in
+ * m->errmsg. */
+nn_status nn__check_data(const nn_model *m, const char *fn, const nn_mat *X, const char *xname,
+                         const nn_mat *Y, const char *yname, nn_loss loss, nn_loss *resolved);
+/* The message for a matrix argument that is NULL or empty (NN_ERR_INVALID_ARG). */
+nn_status nn__bad_mat(const nn_model *m, const char *fn, const char *name, const nn_mat *M);
+/* NN_ERR_NOMEM with a message naming what could not be allocated. */
+nn_status nn__no_memory(const nn_model *m, const char *fn, const char *what);
 /* Metadata (meta.c). Keys are 1 .. NN__META_KEY_MAX bytes. nn__meta_find gives the entry
  * of key (key_len bytes, no NUL among them) or NULL; nn__meta_set sets it, replacing an
  * existing entry only once the new one is allocated (NN_ERR_NOMEM leaves the old value);
@@ -179,13 +194,14 @@ static inline const nn__layer *nn__out_layer(const nn_model *m)
 
 /* ------------------------------------------------------------ optimizers */
 
-/* Checks an optimizer's options (not the learning rate): NN_ERR_INVALID_ARG if bad. */
-nn_status nn__optim_check(const nn_optim_opts *o);
+/* Checks an optimizer's options o, the argument `name` of the public function fn (not the
+ * learning rate): NN_ERR_INVALID_ARG if bad, described in msg (may be NULL). */
+nn_status nn__optim_check(char *msg, const char *fn, const char *name, const nn_optim_opts *o);
 /* Readies the model's optimizer state for steps with checked options o, allocating it if
  * needed: NN_ERR_INVALID_ARG if the state belongs to another kind, NN_ERR_NOMEM if it cannot
  * be allocated; either leaves the model unchanged. After NN_OK, nn__optim_apply with options
  * of the same kind cannot fail and allocates nothing. */
-nn_status nn__optim_prepare(nn_model *m, const nn_optim_opts *o);
+nn_status nn__optim_prepare(nn_model *m, const char *fn, const nn_optim_opts *o);
 /* Whether o is plain SGD, p -= lr·dp: no momentum, weight decay or clipping. */
 bool nn__optim_is_plain(const nn_optim_opts *o);
 /* p[i] -= lr·g[i] for i < n (p and g do not overlap): plain SGD's one formula. */

@@ -46,26 +46,57 @@ static bool fraction(float x) /* in [0, 1) */
     return x >= 0.0f && x < 1.0f;
 }
 
-nn_status nn__optim_check(const nn_optim_opts *o)
+static const char *kind_name(nn_optimizer kind)
+{
+    return kind == NN_OPT_SGD ? "SGD" : kind == NN_OPT_ADAM ? "Adam"
+         : kind == NN_OPT_ADAMW ? "AdamW" : "RMSprop";
+}
+
+nn_status nn__optim_check(char *msg, const char *fn, const char *name, const nn_optim_opts *o)
 {
     if (!o)
-        return NN_ERR_INVALID_ARG;
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: %s is NULL", fn, name);
     bool sgd = o->kind == NN_OPT_SGD, rms = o->kind == NN_OPT_RMSPROP;
     bool adam = o->kind == NN_OPT_ADAM || o->kind == NN_OPT_ADAMW;
     if (!sgd && !adam && !rms)
-        return NN_ERR_INVALID_ARG;
-    bool values_ok = nonnegative(o->momentum) && o->dampening >= 0.0f &&
-                     o->dampening <= 1.0f && fraction(o->beta1) && fraction(o->beta2) &&
-                     fraction(o->alpha) && nonnegative(o->eps) &&
-                     nonnegative(o->weight_decay) && nonnegative(o->clip_norm);
-    /* Fields of another kind must be 0. */
-    bool fields_ok = (sgd || (o->dampening == 0.0f && !o->nesterov)) &&
-                     (adam || (o->beta1 == 0.0f && o->beta2 == 0.0f)) &&
-                     (rms || o->alpha == 0.0f) && (!adam || o->momentum == 0.0f) &&
-                     (!sgd || o->eps == 0.0f);
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: %s.kind is %d, not an nn_optimizer "
+                        "(0 .. %d)", fn, name, (int)o->kind, (int)NN_OPT_RMSPROP);
+    /* Each field: its value, whether it lies in its range, which kinds use it. */
+    const struct {
+        const char *field;
+        float value;
+        bool in_range;
+        const char *range;
+        bool used;
+    } fields[] = {
+        {"momentum", o->momentum, nonnegative(o->momentum), "finite and >= 0", sgd || rms},
+        {"dampening", o->dampening, o->dampening >= 0.0f && o->dampening <= 1.0f, "in [0, 1]", sgd},
+        {"beta1", o->beta1, fraction(o->beta1), "in [0, 1)", adam},
+        {"beta2", o->beta2, fraction(o->beta2), "in [0, 1)", adam},
+        {"alpha", o->alpha, fraction(o->alpha), "in [0, 1)", rms},
+        {"eps", o->eps, nonnegative(o->eps), "finite and >= 0", adam || rms},
+        {"weight_decay", o->weight_decay, nonnegative(o->weight_decay), "finite and >= 0", true},
+        {"clip_norm", o->clip_norm, nonnegative(o->clip_norm), "finite and >= 0", true},
+    };
+    for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++) {
+        if (!fields[k].in_range)
+            return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: %s.%s is %g; it must be %s", fn, name,
+                            fields[k].field, (double)fields[k].value, fields[k].range);
+        /* A field of another kind must stay 0: more likely a mistake than a wish. */
+        if (!fields[k].used && fields[k].value != 0.0f)
+            return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: %s.%s is %g, but %s does not use it; "
+                            "leave it 0", fn, name, fields[k].field, (double)fields[k].value,
+                            kind_name(o->kind));
+    }
+    if (o->nesterov && !sgd)
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: %s.nesterov is set, but %s does not use "
+                        "it", fn, name, kind_name(o->kind));
     /* torch.optim.SGD refuses Nesterov without momentum or with dampening. */
-    bool nesterov_ok = !o->nesterov || (o->momentum > 0.0f && o->dampening == 0.0f);
-    return values_ok && fields_ok && nesterov_ok ? NN_OK : NN_ERR_INVALID_ARG;
+    if (o->nesterov && !(o->momentum > 0.0f && o->dampening == 0.0f))
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: %s.nesterov needs momentum > 0 and "
+                        "dampening 0 (momentum %g, dampening %g)", fn, name,
+                        (double)o->momentum, (double)o->dampening);
+    return NN_OK;
 }
 
 /* The options with PyTorch's defaults in place of the zeros of the fields the kind uses. */
@@ -94,16 +125,18 @@ static bool needs_state(const nn_optim_opts *o)
 
 /* ------------------------------------------------------------ the state */
 
-nn_status nn__optim_prepare(nn_model *m, const nn_optim_opts *o)
+nn_status nn__optim_prepare(nn_model *m, const char *fn, const nn_optim_opts *o)
 {
-    if (m->optim_steps > 0)
-        return block_of(m)->kind == o->kind ? NN_OK : NN_ERR_INVALID_ARG;
-    if (!needs_state(o))
+    if (m->optim_steps > 0 && block_of(m)->kind != o->kind)
+        return nn__fail(m->errmsg, NN_ERR_INVALID_ARG, "%s: the optimizer state belongs to %s "
+                        "(%ld steps), not %s; call nn_optim_reset to change optimizer", fn,
+                        kind_name(block_of(m)->kind), m->optim_steps, kind_name(o->kind));
+    if (m->optim_steps > 0 || !needs_state(o))
         return NN_OK;
     if (!m->optim_state) {
         optim_block *block = nn__alloc(m, NULL, 0, block_bytes(m));
         if (!block)
-            return NN_ERR_NOMEM;
+            return nn__no_memory(m, fn, "the optimizer's state");
         m->optim_state = block->buf;
     }
     block_of(m)->kind = o->kind;
@@ -344,11 +377,15 @@ void nn__optim_apply(nn_model *m, const nn_optim_opts *opts, float lr)
 
 nn_status nn_optim_step(nn_model *m, const nn_optim_opts *opts, float learning_rate)
 {
-    if (!m || !nonnegative(learning_rate))
+    const char *fn = "nn_optim_step";
+    if (!m)
         return NN_ERR_INVALID_ARG;
-    nn_status s = nn__optim_check(opts);
+    if (!nonnegative(learning_rate))
+        return nn__fail(m->errmsg, NN_ERR_INVALID_ARG, "%s: learning_rate is %g; it must be "
+                        "finite and >= 0", fn, (double)learning_rate);
+    nn_status s = nn__optim_check(m->errmsg, fn, "opts", opts);
     if (s == NN_OK)
-        s = nn__optim_prepare(m, opts);
+        s = nn__optim_prepare(m, fn, opts);
     if (s == NN_OK)
         nn__optim_apply(m, opts, learning_rate);
     return s;

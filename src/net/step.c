@@ -162,19 +162,6 @@ bool nn__grads_surely_finite(const nn_model *m, const float *X, int B)
     return true;
 }
 
-/* Whether any of x[lo..hi) is inf or NaN. A float is exactly when its exponent bits are all
- * ones; testing the bits (not isfinite) lets the compiler vectorize the loop. */
-static bool any_nonfinite(const float *x, size_t lo, size_t hi)
-{
-    uint32_t all_ones = 0;
-    for (size_t i = lo; i < hi; i++) {
-        uint32_t bits;
-        memcpy(&bits, &x[i], sizeof bits);
-        all_ones |= (bits & 0x7f800000u) == 0x7f800000u;
-    }
-    return all_ones != 0;
-}
-
 typedef struct finite_job {
     const float *x;
     atomic_bool bad; /* set by a part that met a non-finite value */
@@ -183,7 +170,7 @@ typedef struct finite_job {
 static void finite_range(void *ctx, size_t lo, size_t hi)
 {
     finite_job *j = ctx;
-    if (any_nonfinite(j->x, lo, hi))
+    if (nn__any_nonfinite(j->x + lo, hi - lo))
         atomic_store_explicit(&j->bad, true, memory_order_relaxed);
 }
 
@@ -191,7 +178,7 @@ static void finite_range(void *ctx, size_t lo, size_t hi)
 static bool grads_scan_finite(const nn_model *m)
 {
     if (!m->pool)
-        return !any_nonfinite(m->grads, 0, m->n_params);
+        return !nn__any_nonfinite(m->grads, m->n_params);
     finite_job j = {.x = m->grads};
     atomic_init(&j.bad, false);
     nn__pool_for(m->pool, m->n_params, 16, NN__MIN_PART_FLOATS, finite_range, &j);
@@ -274,14 +261,23 @@ nn_status nn__train_step(nn_model *m, const nn__batch *b, const nn_optim_opts *o
 
 nn_status nn_forward(nn_model *m, const nn_mat *X, nn_mat *Out)
 {
-    if (!m || !nn__mat_ok(X) || (Out && !nn__mat_ok(Out)))
+    const char *fn = "nn_forward";
+    if (!m)
         return NN_ERR_INVALID_ARG;
+    if (!nn__mat_ok(X))
+        return nn__bad_mat(m, fn, "X", X);
+    if (Out && !nn__mat_ok(Out))
+        return nn__bad_mat(m, fn, "Out", Out);
     int B = X->rows, O = nn__out_layer(m)->n_out;
-    if (X->cols != m->n_in || (Out && (Out->rows != B || Out->cols != O)))
-        return NN_ERR_SHAPE;
-    nn_status s = nn__reserve(m, B, B); /* nn_backward may follow */
-    if (s != NN_OK)
-        return s;
+    if (X->cols != m->n_in)
+        return nn__fail(m->errmsg, NN_ERR_SHAPE, "%s: X has %d columns; the model takes %d "
+                        "inputs", fn, X->cols, m->n_in);
+    if (Out && (Out->rows != B || Out->cols != O))
+        return nn__fail(m->errmsg, NN_ERR_SHAPE, "%s: Out is (%d, %d); for X of %d rows and "
+                        "the model's %d outputs it must be (%d, %d)", fn, Out->rows, Out->cols,
+                        B, O, B, O);
+    if (nn__reserve(m, B, B) != NN_OK) /* nn_backward may follow */
+        return nn__no_memory(m, fn, "the workspace");
     memcpy(m->X, X->data, nn__mat_size(X) * sizeof(float));
     nn__forward(m, m->X, B, true);
     m->batch = B;
@@ -292,12 +288,16 @@ nn_status nn_forward(nn_model *m, const nn_mat *X, nn_mat *Out)
 
 nn_status nn_backward(nn_model *m, const nn_mat *Y, nn_loss loss, float *loss_value)
 {
-    if (!m || !nn__mat_ok(Y))
+    const char *fn = "nn_backward";
+    if (!m)
         return NN_ERR_INVALID_ARG;
     if (m->batch == 0)
-        return NN_ERR_STATE;
+        return nn__fail(m->errmsg, NN_ERR_STATE, "%s: the model holds no forward pass to "
+                        "back-propagate: call nn_forward first (nn_train, nn_predict and "
+                        "nn_evaluate reuse the workspace and forget it)", fn);
     nn_mat X = nn_mat_wrap(m->X, m->batch, m->n_in);
-    nn_status s = nn__check_data(m, &X, Y, loss, &loss);
+    nn_status s = nn__check_data(m, fn, &X, "the X of the last nn_forward", Y, "Y", loss,
+                                 &loss);
     if (s != NN_OK)
         return s;
     double value = nn__backward(m, m->X, m->batch, Y->data, Y->cols, loss, true);

@@ -61,26 +61,68 @@ static nn_status run_epoch(nn_model *m, const nn_mat *X, const nn_mat *Y, const 
         double value;
         nn_status s = nn__train_step(m, &batch, &o->optim, lr, &value, &batch_hits);
         if (s != NN_OK)
-            return s;
+            return nn__fail(m->errmsg, s, "nn_train: in epoch %d, the batch of rows %d .. %d "
+                            "gave a loss of %g or a gradient that is not finite (the data is "
+                            "finite): lower opts.learning_rate (%g this epoch), or clip the "
+                            "gradients with opts.optim.clip_norm", m->run_epochs + 1, start,
+                            start + B - 1, value, (double)lr);
         *loss_sum += value * B;
         *hits += batch_hits;
     }
     return NN_OK;
 }
 
-static nn_status check_opts(const nn_train_opts *o)
+static bool finite_nonnegative(float x)
 {
+    return isfinite(x) && x >= 0.0f;
+}
+
+static nn_status check_opts(const nn_model *m, const nn_train_opts *o)
+{
+    const char *fn = "nn_train";
     const nn_schedule *s = &o->schedule;
-    bool validation = o->X_val || o->val_split > 0.0f;
-    if (o->epochs < 0 || o->batch_size <= 0 || !isfinite(o->learning_rate) ||
-        o->learning_rate < 0.0f || !nn__loss_valid(o->loss) || s->kind < NN_SCHED_CONSTANT ||
-        s->kind > NN_SCHED_COSINE || s->step_epochs < 0 || !(s->gamma >= 0.0f) ||
-        !isfinite(s->gamma) || s->period_epochs < 0 || !(s->min_lr >= 0.0f) ||
-        !isfinite(s->min_lr) || s->warmup_epochs < 0 || !(o->val_split >= 0.0f) ||
-        o->val_split >= 1.0f || (o->X_val && o->val_split > 0.0f) || !o->X_val != !o->Y_val ||
-        o->patience < 0 || (o->patience > 0 && !validation))
-        return NN_ERR_INVALID_ARG;
-    return nn__optim_check(&o->optim);
+    char *msg = m->errmsg;
+    if (o->epochs < 0)
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: opts.epochs is %d; it must be >= 0", fn,
+                        o->epochs);
+    if (o->batch_size <= 0)
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: opts.batch_size is %d; it must be > 0",
+                        fn, o->batch_size);
+    if (!finite_nonnegative(o->learning_rate))
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: opts.learning_rate is %g; it must be "
+                        "finite and >= 0", fn, (double)o->learning_rate);
+    if (!nn__loss_valid(o->loss))
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: opts.loss is %d, not an nn_loss (0 .. %d)",
+                        fn, (int)o->loss, (int)NN_LOSS_CE);
+    if (s->kind < NN_SCHED_CONSTANT || s->kind > NN_SCHED_COSINE)
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: opts.schedule.kind is %d, not an "
+                        "nn_schedule_kind (0 .. %d)", fn, (int)s->kind, (int)NN_SCHED_COSINE);
+    if (s->step_epochs < 0 || s->period_epochs < 0 || s->warmup_epochs < 0)
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: opts.schedule has step_epochs %d, "
+                        "period_epochs %d, warmup_epochs %d; each must be >= 0", fn,
+                        s->step_epochs, s->period_epochs, s->warmup_epochs);
+    if (!finite_nonnegative(s->gamma) || !finite_nonnegative(s->min_lr))
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: opts.schedule has gamma %g, min_lr %g; "
+                        "each must be finite and >= 0", fn, (double)s->gamma,
+                        (double)s->min_lr);
+    if (!(o->val_split >= 0.0f && o->val_split < 1.0f))
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: opts.val_split is %g; it must be in "
+                        "[0, 1)", fn, (double)o->val_split);
+    if (o->X_val && o->val_split > 0.0f)
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: opts.X_val is given and opts.val_split "
+                        "is %g; give one validation set, not both", fn, (double)o->val_split);
+    if (!o->X_val != !o->Y_val)
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: opts.%s is given without opts.%s; a "
+                        "validation set needs both", fn, o->X_val ? "X_val" : "Y_val",
+                        o->X_val ? "Y_val" : "X_val");
+    if (o->patience < 0)
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: opts.patience is %d; it must be >= 0",
+                        fn, o->patience);
+    if (o->patience > 0 && !o->X_val && o->val_split == 0.0f)
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: opts.patience is %d, but there is no "
+                        "validation set to watch: set opts.val_split or opts.X_val and Y_val",
+                        fn, o->patience);
+    return nn__optim_check(msg, fn, "opts.optim", &o->optim);
 }
 
 /* What one nn_train call works with, in one allocation: the training rows (a fixed list, then
@@ -106,14 +148,16 @@ static nn_status run_begin(nn_model *m, const nn_mat *X, const nn_mat *Y,
     r->n_val = o->val_split > 0.0f ? (int)(o->val_split * (float)N) : 0;
     r->n_train = N - r->n_val;
     if (o->val_split > 0.0f && (r->n_val < 1 || r->n_train < 1))
-        return NN_ERR_INVALID_ARG;
+        return nn__fail(m->errmsg, NN_ERR_INVALID_ARG, "nn_train: opts.val_split %g of %d rows "
+                        "leaves %d for validation and %d for training; each needs at least 1",
+                        (double)o->val_split, N, r->n_val, r->n_train);
     size_t ints = 2 * (size_t)N, floats = (size_t)B * Y->cols +
                                           (size_t)r->n_val * (X->cols + Y->cols) +
                                           (o->patience > 0 ? m->n_params : 0);
     r->bytes = ints * sizeof(int) + floats * sizeof(float);
     r->block = nn__alloc(m, NULL, 0, r->bytes);
     if (!r->block)
-        return NN_ERR_NOMEM;
+        return nn__no_memory(m, "nn_train", "the run's row order and batch targets");
     r->rows = r->block;
     r->order = r->rows + N;
     r->Ybatch = (float *)(r->order + N);
@@ -142,12 +186,13 @@ nn_status nn_train(nn_model *m, const nn_mat *X, const nn_mat *Y, const nn_train
     nn_loss loss;
     if (!m)
         return NN_ERR_INVALID_ARG;
-    nn_status s = check_opts(&o);
+    nn_status s = check_opts(m, &o);
     if (s == NN_OK)
-        s = nn__check_data(m, X, Y, o.loss, &loss);
+        s = nn__check_data(m, "nn_train", X, "X", Y, "Y", o.loss, &loss);
     if (s == NN_OK && o.X_val) {
         nn_loss val_loss;
-        s = nn__check_data(m, o.X_val, o.Y_val, o.loss, &val_loss);
+        s = nn__check_data(m, "nn_train", o.X_val, "opts.X_val", o.Y_val, "opts.Y_val", o.loss,
+                           &val_loss);
     }
     run r = {0};
     if (s == NN_OK)
@@ -164,14 +209,14 @@ nn_status nn_train(nn_model *m, const nn_mat *X, const nn_mat *Y, const nn_train
     s = nn__reserve(m, rows, batch_rows);
     if (s != NN_OK) {
         nn__alloc(m, r.block, r.bytes, 0);
-        return s;
+        return nn__no_memory(m, "nn_train", "the workspace");
     }
     if (!o.resume) { /* a new run: epoch 0, fresh random stream, fresh optimizer state */
         m->run_epochs = 0;
         nn_rng_seed(&m->run_rng, o.shuffle_seed);
         nn_optim_reset(m);
     }
-    s = nn__optim_prepare(m, &o.optim); /* the optimizer's buffers, before any step */
+    s = nn__optim_prepare(m, "nn_train", &o.optim); /* the optimizer's buffers, before any step */
     if (s != NN_OK) {
         nn__alloc(m, r.block, r.bytes, 0);
         return s;
@@ -225,14 +270,23 @@ nn_status nn_train(nn_model *m, const nn_mat *X, const nn_mat *Y, const nn_train
 
 nn_status nn_predict(nn_model *m, const nn_mat *X, nn_mat *Out)
 {
-    if (!m || !nn__mat_ok(X) || !nn__mat_ok(Out))
+    const char *fn = "nn_predict";
+    if (!m)
         return NN_ERR_INVALID_ARG;
+    if (!nn__mat_ok(X))
+        return nn__bad_mat(m, fn, "X", X);
+    if (!nn__mat_ok(Out))
+        return nn__bad_mat(m, fn, "Out", Out);
     int N = X->rows, O = nn__out_layer(m)->n_out;
-    if (X->cols != m->n_in || Out->rows != N || Out->cols != O)
-        return NN_ERR_SHAPE;
-    nn_status s = nn__reserve(m, N < CHUNK_ROWS ? N : CHUNK_ROWS, 0);
-    if (s != NN_OK)
-        return s;
+    if (X->cols != m->n_in)
+        return nn__fail(m->errmsg, NN_ERR_SHAPE, "%s: X has %d columns; the model takes %d "
+                        "inputs", fn, X->cols, m->n_in);
+    if (Out->rows != N || Out->cols != O)
+        return nn__fail(m->errmsg, NN_ERR_SHAPE, "%s: Out is (%d, %d); for X of %d rows and "
+                        "the model's %d outputs it must be (%d, %d)", fn, Out->rows, Out->cols,
+                        N, O, N, O);
+    if (nn__reserve(m, N < CHUNK_ROWS ? N : CHUNK_ROWS, 0) != NN_OK)
+        return nn__no_memory(m, fn, "the workspace");
     m->batch = 0;
     for (int start = 0; start < N; start += m->cap) {
         int B = N - start < m->cap ? N - start : m->cap;
@@ -246,9 +300,8 @@ nn_status nn_predict(nn_model *m, const nn_mat *X, nn_mat *Out)
 static nn_status evaluate_rows(nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss loss,
                                double *loss_value, double *accuracy)
 {
-    nn_status s = nn__reserve(m, X->rows < CHUNK_ROWS ? X->rows : CHUNK_ROWS, 0);
-    if (s != NN_OK)
-        return s;
+    if (nn__reserve(m, X->rows < CHUNK_ROWS ? X->rows : CHUNK_ROWS, 0) != NN_OK)
+        return nn__no_memory(m, "nn_evaluate", "the workspace");
     m->batch = 0;
     int N = X->rows, O = nn__out_layer(m)->n_out;
     double total = 0.0;
@@ -275,7 +328,7 @@ nn_status nn_evaluate(nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss los
 {
     if (!m)
         return NN_ERR_INVALID_ARG;
-    nn_status s = nn__check_data(m, X, Y, loss, &loss);
+    nn_status s = nn__check_data(m, "nn_evaluate", X, "X", Y, "Y", loss, &loss);
     if (s != NN_OK)
         return s;
     return evaluate_rows(m, X, Y, loss, loss_value, accuracy);
