@@ -81,7 +81,7 @@ static void test_nonfinite_inputs_are_data_errors(void **state)
         nn_train_opts o = nn_train_defaults();
         o.batch_size = 2; /* the bad row would be reached in the third step of an epoch */
         assert_int_equal(nn_train(m, &X, &Y, &o), NN_ERR_DATA);
-        expect_mentions(nn_model_errmsg(m), "nn_train", "X[5][1]", "not finite");
+        expect_mentions(nn_model_errmsg(m), "nn_train", "X[5][1]", "must be finite");
         assert_null(strstr(nn_model_errmsg(m), "diverged"));
         assert_memory_equal(before, params, P * sizeof(float));
 
@@ -113,7 +113,7 @@ static void test_nonfinite_targets_are_data_errors(void **state)
     y[6] = NAN;
     nn_mat X = nn_mat_wrap(xs, 8, 2), Y = nn_mat_wrap(y, 8, 1);
     assert_int_equal(nn_train(m, &X, &Y, NULL), NN_ERR_DATA);
-    expect_mentions(nn_model_errmsg(m), "nn_train", "Y[6][0]", "not finite");
+    expect_mentions(nn_model_errmsg(m), "nn_train", "Y[6][0]", "must be finite");
     y[6] = 2.0f; /* finite, but no probability */
     assert_int_equal(nn_train(m, &X, &Y, NULL), NN_ERR_LABEL);
     expect_mentions(nn_model_errmsg(m), "Y[6][0]", "2", "[0, 1]");

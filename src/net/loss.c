@@ -65,8 +65,8 @@ nn_status nn__loss_check_targets(char *msg, const char *fn, const char *yname, n
         float y = Y[i];
         size_t r = i / (size_t)ycols, c = i % (size_t)ycols;
         if (!isfinite(y))
-            return nn__fail(msg, NN_ERR_DATA, "%s: %s[%zu][%zu] is %g: the targets hold a value "
-                            "that is not finite", fn, yname, r, c, (double)y);
+            return nn__fail(msg, NN_ERR_DATA, "%s: %s[%zu][%zu] is %g; the targets must be "
+                            "finite (bad input, not divergence)", fn, yname, r, c, (double)y);
         if (indices && nn__class_index(y, O) < 0)
             return nn__fail(msg, NN_ERR_LABEL, "%s: %s[%zu][0] is %g; a class index of the "
                             "%d-unit softmax output is an integer in 0 .. %d", fn, yname, r,
