@@ -321,12 +321,37 @@ nn_status nn_backward(nn_model *model, const nn_mat *Y, nn_loss loss, float *los
 /** Sets every gradient to 0. */
 nn_status nn_zero_grad(nn_model *model);
 
-/** Checks nn_backward against central finite differences (L(p+h) - L(p-h)) / 2h in double
- * precision loss sums, for every parameter (or a sample of max_params of them, if > 0).
- * Reports the worst |g - fd| / max(|g|, |fd|, 1e-3). h = 0 means 1e-3. The model's
- * parameters and gradients are left as they were. */
+/** How nn_grad_check compares; zeroed: every parameter, torch.autograd.gradcheck's
+ * tolerances. */
+typedef struct nn_grad_check_opts {
+    size_t max_params; /**< > 0: check this many parameters, spread over every layer; 0: all */
+    double h;          /**< the finite-difference step; 0 → 1e-6·max(1, |p|) per parameter */
+    double atol;       /**< absolute tolerance; 0 → 1e-5 */
+    double rtol;       /**< relative tolerance; 0 → 1e-3 */
+} nn_grad_check_opts;
+
+/** What nn_grad_check found. */
+typedef struct nn_grad_check_result {
+    bool passed;        /**< every checked parameter had |a − n| <= atol + rtol·|n| */
+    double worst_ratio; /**< the largest |a − n| / (atol + rtol·|n|): passed is worst_ratio <= 1 */
+    double analytic;    /**< a, nn_backward's gradient, at the worst parameter */
+    double numeric;     /**< n, the finite difference there */
+    int layer;          /**< the worst parameter's layer (0-based) */
+    char kind;          /**< 'W', 'b' or 's' (PReLU's slopes) */
+    int row, col;       /**< its place: (row, col) of W (O, I); row 0 and the unit (or slope) for b, s */
+    size_t checked;     /**< parameters compared */
+} nn_grad_check_result;
+
+/** Checks nn_backward's gradient of the loss of X, Y (the forward without dropout) against
+ * central finite differences n = (L(p + h) − L(p − h)) / 2h of a loss computed independently,
+ * in double precision (its own forward pass from the formulas above, on a double copy of the
+ * parameters), the error judged as torch.autograd.gradcheck judges it:
+ * |a − n| <= atol + rtol·|n|. A ReLU-family unit whose input lies within h of 0 can fail
+ * honestly (the derivative jumps there); with the default h that is rare. The model is left
+ * exactly as it was: parameters, gradients, and the last nn_forward, which nn_backward may
+ * still use. NN_ERR_DATA for X or Y with values that are not finite. */
 nn_status nn_grad_check(nn_model *model, const nn_mat *X, const nn_mat *Y, nn_loss loss,
-                        float h, size_t max_params, double *worst_rel_error);
+                        const nn_grad_check_opts *opts, nn_grad_check_result *result);
 
 /* ------------------------------------------------------------- optimizers */
 

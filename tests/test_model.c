@@ -252,19 +252,22 @@ static void test_grad_check_every_pairing(void **state)
             assert_true(nearest_kink(m, B) >= 0.05f);
             make_targets(&pairings[p], y, B, O, &rng);
             nn_mat Y = nn_mat_wrap(y, B, pairings[p].class_indices ? 1 : O);
-            double worst = -1.0;
-            assert_int_equal(nn_grad_check(m, &X, &Y, pairings[p].loss, 1e-2f, 0, &worst), NN_OK);
-            if (!(worst < GRAD_TOL))
-                fail_msg("hidden act %d, output act %d, loss %d: worst relative error %g",
-                         (int)hidden_acts[a], (int)pairings[p].out_act, (int)pairings[p].loss,
-                         worst);
+            nn_grad_check_result r;
+            assert_int_equal(nn_grad_check(m, &X, &Y, pairings[p].loss, NULL, &r), NN_OK);
+            if (!r.passed)
+                fail_msg("hidden act %d, output act %d, loss %d: %g times the tolerance at "
+                         "layer %d %c(%d, %d): %g against %g", (int)hidden_acts[a],
+                         (int)pairings[p].out_act, (int)pairings[p].loss, r.worst_ratio, r.layer,
+                         r.kind, r.row, r.col, r.analytic, r.numeric);
             nn_model_destroy(m);
         }
     }
 }
 
-/* nn_grad_check is itself checked: on a model whose loss is a known function of one weight it
- * must agree with the calculus, and it must leave parameters and gradients as they were. */
+/* nn_grad_check is itself checked: it leaves parameters, gradients and the last forward as
+ * they were (nn_backward still works after it), and on a 7-16-12-5 ReLU/softmax network its
+ * worst error is within tolerance, while a gradient made wrong on purpose is caught and
+ * located. */
 static void test_grad_check_leaves_model_unchanged(void **state)
 {
     (void)state;
@@ -278,19 +281,88 @@ static void test_grad_check_leaves_model_unchanged(void **state)
     assert_non_null(before);
     memcpy(before, params, P * sizeof(float));
     memcpy(before + P, grads, P * sizeof(float));
-    float x[] = {0.1f, -0.2f, 0.3f, 1, 2, 3}, y[] = {0, 1};
-    nn_mat X = nn_mat_wrap(x, 2, 3), Y = nn_mat_wrap(y, 2, 1);
-    double worst = -1;
-    assert_int_equal(nn_grad_check(m, &X, &Y, NN_LOSS_AUTO, 0.0f, 5, &worst), NN_OK);
-    assert_true(worst >= 0.0 && worst < GRAD_TOL);
+    float x[] = {0.1f, -0.2f, 0.3f, 1, 2, 3}, y[] = {0, 1}, out[4], out_after[4];
+    nn_mat X = nn_mat_wrap(x, 2, 3), Y = nn_mat_wrap(y, 2, 1), Out = nn_mat_wrap(out, 2, 2);
+    /* A forward of other rows first: the check must not forget it. */
+    float x2[] = {1, 1, 1, -1, 0, 2, 0.5f, 0.5f, 0.5f}, y2[] = {1, 0, 1};
+    nn_mat X2 = nn_mat_wrap(x2, 3, 3), Y2 = nn_mat_wrap(y2, 3, 1);
+    assert_int_equal(nn_forward(m, &X2, NULL), NN_OK);
+    nn_grad_check_result r;
+    nn_grad_check_opts few = {.max_params = 5};
+    assert_int_equal(nn_grad_check(m, &X, &Y, NN_LOSS_AUTO, &few, &r), NN_OK);
+    assert_true(r.passed && r.worst_ratio <= 1.0);
+    assert_int_equal(r.checked, 5);
     assert_memory_equal(before, params, P * sizeof(float));
     assert_memory_equal(before + P, grads, P * sizeof(float));
+    assert_int_equal(nn_backward(m, &Y2, NN_LOSS_AUTO, NULL), NN_OK); /* the forward is kept */
+    memcpy(grads, before + P, P * sizeof(float));
+    /* Prediction is unchanged by it, too. */
+    assert_int_equal(nn_predict(m, &X, &Out), NN_OK);
+    memcpy(out_after, out, sizeof out);
+    assert_int_equal(nn_grad_check(m, &X, &Y, NN_LOSS_AUTO, NULL, &r), NN_OK);
+    assert_int_equal(nn_predict(m, &X, &Out), NN_OK);
+    assert_memory_equal(out, out_after, sizeof out);
     /* A NaN in the data makes the comparison meaningless: refused as bad data. */
     x[0] = NAN;
-    assert_int_equal(nn_grad_check(m, &X, &Y, NN_LOSS_AUTO, 0.0f, 0, &worst), NN_ERR_DATA);
-    assert_int_equal(nn_grad_check(m, &X, &Y, NN_LOSS_AUTO, -1.0f, 0, &worst), NN_ERR_INVALID_ARG);
-    assert_int_equal(nn_grad_check(m, &X, &Y, NN_LOSS_AUTO, 0.0f, 0, NULL), NN_ERR_INVALID_ARG);
+    assert_int_equal(nn_grad_check(m, &X, &Y, NN_LOSS_AUTO, NULL, &r), NN_ERR_DATA);
+    nn_grad_check_opts bad = {.h = -1.0};
+    assert_int_equal(nn_grad_check(m, &X, &Y, NN_LOSS_AUTO, &bad, &r), NN_ERR_INVALID_ARG);
+    assert_int_equal(nn_grad_check(m, &X, &Y, NN_LOSS_AUTO, NULL, NULL), NN_ERR_INVALID_ARG);
     free(before);
+    nn_model_destroy(m);
+}
+
+/* The network, 7-16-12-5 with ReLU and softmax, on random data: passes. */
+static void test_grad_check_relu_softmax_network(void **state)
+{
+    (void)state;
+    nn_layer_spec specs[] = {{.units = 16, .act = NN_ACT_RELU}, {.units = 12, .act = NN_ACT_RELU},
+                             {.units = 5, .act = NN_ACT_SOFTMAX}};
+    for (uint64_t seed = 1; seed <= 5; seed++) {
+        nn_model *m = make_model(7, specs, 3, seed);
+        float x[32 * 7], y[32];
+        nn_mat X = nn_mat_wrap(x, 32, 7), Y = nn_mat_wrap(y, 32, 1);
+        fill_uniform(&X, -2.0f, 2.0f, 100 + seed);
+        for (int i = 0; i < 32; i++)
+            y[i] = (float)(i % 5);
+        nn_grad_check_result r;
+        assert_int_equal(nn_grad_check(m, &X, &Y, NN_LOSS_AUTO, NULL, &r), NN_OK);
+        assert_int_equal(r.checked, nn_model_params(m, NULL, NULL));
+        if (!r.passed)
+            fail_msg("seed %d: %g times the tolerance at layer %d %c(%d, %d): %g against %g",
+                     (int)seed, r.worst_ratio, r.layer, r.kind, r.row, r.col, r.analytic,
+                     r.numeric);
+        nn_model_destroy(m);
+    }
+}
+
+/* A gradient made wrong in one place is caught there: nn_backward's gradient of a tanh
+ * layer, with one weight's entry 1% off, given to the check's comparison. */
+static void test_grad_check_catches_a_wrong_gradient(void **state)
+{
+    (void)state;
+    nn_layer_spec spec = {.units = 3, .act = NN_ACT_TANH};
+    nn_model *m = make_model(4, &spec, 1, 3);
+    float x[8 * 4], y[8 * 3];
+    nn_mat X = nn_mat_wrap(x, 8, 4), Y = nn_mat_wrap(y, 8, 3);
+    fill_uniform(&X, -1.0f, 1.0f, 7);
+    fill_uniform(&Y, -0.5f, 0.5f, 8);
+    float *grads;
+    nn_model_params(m, NULL, &grads);
+    nn_grad_check_result r;
+    assert_int_equal(nn_zero_grad(m), NN_OK);
+    assert_int_equal(nn_forward(m, &X, NULL), NN_OK);
+    assert_int_equal(nn_backward(m, &Y, NN_LOSS_MSE, NULL), NN_OK);
+    assert_int_equal(nn__grad_compare(m, &X, &Y, NN_LOSS_MSE, &(nn_grad_check_opts){0}, &r), NN_OK);
+    assert_true(r.passed); /* the gradient as the library computes it */
+    grads[2 * 4 + 3] *= 1.01f; /* W(2, 3) */
+    assert_int_equal(nn__grad_compare(m, &X, &Y, NN_LOSS_MSE, &(nn_grad_check_opts){0}, &r), NN_OK);
+    assert_false(r.passed);
+    assert_true(r.worst_ratio > 1.0);
+    assert_int_equal(r.layer, 0);
+    assert_int_equal(r.kind, 'W');
+    assert_int_equal(r.row, 2);
+    assert_int_equal(r.col, 3);
     nn_model_destroy(m);
 }
 
@@ -634,6 +706,8 @@ int main(void)
         cmocka_unit_test(test_forward_matches_plain_loops),
         cmocka_unit_test(test_grad_check_every_pairing),
         cmocka_unit_test(test_grad_check_leaves_model_unchanged),
+        cmocka_unit_test(test_grad_check_relu_softmax_network),
+        cmocka_unit_test(test_grad_check_catches_a_wrong_gradient),
         cmocka_unit_test(test_backward_closed_form),
         cmocka_unit_test(test_backward_bad_input),
         cmocka_unit_test(test_one_row_loops_match_products),

@@ -171,6 +171,11 @@ nn_status nn__check_data(const nn_model *m, const char *fn, const nn_mat *X, con
 nn_status nn__bad_mat(const nn_model *m, const char *fn, const char *name, const nn_mat *M);
 /* NN_ERR_NOMEM with a message naming what could not be allocated. */
 nn_status nn__no_memory(const nn_model *m, const char *fn, const char *what);
+/* nn_grad_check's comparison alone (gradcheck.c): the gradient already in m->grads, of X, Y
+ * (checked) and the resolved loss, against the double-precision reference. Tests give it a
+ * gradient broken on purpose. */
+nn_status nn__grad_compare(nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss loss,
+                           const nn_grad_check_opts *o, nn_grad_check_result *r);
 /* Metadata (meta.c). Keys are 1 .. NN__META_KEY_MAX bytes. nn__meta_find gives the entry
  * of key (key_len bytes, no NUL among them) or NULL; nn__meta_set sets it, replacing an
  * existing entry only once the new one is allocated (NN_ERR_NOMEM leaves the old value);
