@@ -55,13 +55,14 @@ static nn_status load(const char *dir, const char *name, nn_mat *out)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.gz", dir, name);
-    nn_status s = nn_idx_load(path, out, NULL);
+    nn_error err;
+    nn_status s = nn_idx_load(path, out, &err);
     if (s == NN_ERR_IO) {
         snprintf(path, sizeof path, "%s/%s", dir, name);
-        s = nn_idx_load(path, out, NULL);
+        s = nn_idx_load(path, out, &err);
     }
-    if (s != NN_OK)
-        fprintf(stderr, "fashion_mnist: %s/%s[.gz]: %s\n", dir, name, nn_status_message(s));
+    if (s != NN_OK) /* the message names the file and the reason */
+        fprintf(stderr, "fashion_mnist: %s\n", err.message);
     return s;
 }
 
@@ -296,6 +297,9 @@ int main(int argc, char **argv)
     nn_model_opts mopts = {.seed = 1};
     nn_model *model = NULL;
     s = nn_model_create(PIXELS, layers, 3, &mopts, &model);
+    char summary[1024];
+    if (s == NN_OK && nn_model_summary(model, summary, sizeof summary, NULL) == NN_OK)
+        fputs(summary, stdout);
     int N = d.X_train.rows, *order = malloc((size_t)N * sizeof *order);
     float *xb = malloc((size_t)r.batch * PIXELS * sizeof *xb);
     float *yb = malloc((size_t)r.batch * sizeof *yb);

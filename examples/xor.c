@@ -22,9 +22,13 @@ int main(void)
         {.units = 4, .act = NN_ACT_TANH},
         {.units = 1, .act = NN_ACT_SIGMOID},
     };
-    nn_model_opts mopts = {.seed = 42};
+    nn_error err; /* where nn_model_create says what was wrong, if anything */
+    nn_model_opts mopts = {.seed = 42, .error = &err};
     nn_model *model = NULL;
     nn_status s = nn_model_create(2, layers, 2, &mopts, &model);
+    char summary[512];
+    if (s == NN_OK && nn_model_summary(model, summary, sizeof summary, NULL) == NN_OK)
+        fputs(summary, stdout);
 
     nn_train_opts opts = nn_train_defaults();
     opts.epochs = 2000;
@@ -37,7 +41,9 @@ int main(void)
     if (s == NN_OK)
         s = nn_predict(model, &X, &P);
     if (s != NN_OK) {
-        fprintf(stderr, "xor: %s\n", nn_status_message(s));
+        /* The status says what kind of failure; the message says what to fix. */
+        fprintf(stderr, "xor: %s: %s\n", nn_status_message(s),
+                model ? nn_model_errmsg(model) : err.message);
         nn_model_destroy(model);
         return 1;
     }

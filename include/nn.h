@@ -304,6 +304,20 @@ typedef struct nn_layer_view {
 /** Fills *view with layer `layer` (0-based) of the model; NN_ERR_INVALID_ARG if out of range. */
 nn_status nn_model_layer(nn_model *model, int layer, nn_layer_view *view);
 
+/** Writes a table of the network into buf (size bytes, NUL-terminated), in the spirit of
+ * Keras's model.summary(): per layer its units, activation, dropout, parameters and output
+ * shape, then the totals — parameters, their bytes as float, multiply-adds per sample. If
+ * length is not NULL it gets the bytes the whole text needs, NUL included. A buf too small
+ * holds the text cut short: NN_ERR_INVALID_ARG. 1024 bytes hold a summary of 12 layers.
+ *
+ *     layer  units  activation     dropout      params  output
+ *     input    784                                       (B, 784)
+ *         0    256  relu             0.00     200,960  (B, 256)
+ *         1    128  relu             0.00      32,896  (B, 128)
+ *         2     10  softmax          0.00       1,290  (B, 10)
+ *     parameters 235,146 (940,584 bytes as float); multiply-adds per sample 234,752 */
+nn_status nn_model_summary(const nn_model *model, char *buf, size_t size, size_t *length);
+
 /** The flat buffers every layer points into: params = W0, b0, W1, b1, ... each row-major
  * (a PReLU layer's slopes follow its b), grads laid out the same. Returns the parameter count; pointers stay valid until destroy. */
 size_t nn_model_params(nn_model *model, float **params, float **grads);

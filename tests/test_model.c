@@ -366,6 +366,36 @@ static void test_grad_check_catches_a_wrong_gradient(void **state)
     nn_model_destroy(m);
 }
 
+/* The summary of 784-256-128-10: the counts worked out by hand. W0 784·256 = 200,704 and 256
+ * biases; W1 256·128 = 32,768 and 128; W2 128·10 = 1,280 and 10. */
+static void test_summary_counts(void **state)
+{
+    (void)state;
+    nn_layer_spec specs[] = {{.units = 256, .act = NN_ACT_RELU, .dropout = 0.25f},
+                             {.units = 128, .act = NN_ACT_RELU}, {.units = 10, .act = NN_ACT_SOFTMAX}};
+    nn_model *m = make_model(784, specs, 3, 1);
+    char text[1024];
+    size_t length = 0;
+    assert_int_equal(nn_model_summary(m, text, sizeof text, &length), NN_OK);
+    assert_int_equal(length, strlen(text) + 1);
+    const char *facts[] = {"235,146", "940,584", "234,752", "200,960", "32,896", "1,290",
+                           "(B, 784)", "(B, 256)", "(B, 10)", "relu", "softmax", "0.25"};
+    for (size_t i = 0; i < sizeof facts / sizeof facts[0]; i++)
+        if (!strstr(text, facts[i]))
+            fail_msg("summary lacks \"%s\":\n%s", facts[i], text);
+    /* Too small: cut short, terminated, and the size it needs told. */
+    char small[40];
+    size_t need = 0;
+    assert_int_equal(nn_model_summary(m, small, sizeof small, &need), NN_ERR_INVALID_ARG);
+    assert_int_equal(need, length);
+    assert_int_equal(strlen(small), sizeof small - 1);
+    assert_int_equal(nn_model_summary(m, NULL, 0, &need), NN_ERR_INVALID_ARG);
+    assert_int_equal(need, length);
+    assert_int_equal(nn_model_summary(m, NULL, 5, NULL), NN_ERR_INVALID_ARG);
+    assert_int_equal(nn_model_summary(NULL, text, sizeof text, NULL), NN_ERR_INVALID_ARG);
+    nn_model_destroy(m);
+}
+
 /* One linear neuron with MSE has the gradient in closed form: for L = mean (w·x + b - y)²,
  * dL/dw = 2·mean((w·x + b - y)·x), dL/db = 2·mean(w·x + b - y). */
 static void test_backward_closed_form(void **state)
@@ -708,6 +738,7 @@ int main(void)
         cmocka_unit_test(test_grad_check_leaves_model_unchanged),
         cmocka_unit_test(test_grad_check_relu_softmax_network),
         cmocka_unit_test(test_grad_check_catches_a_wrong_gradient),
+        cmocka_unit_test(test_summary_counts),
         cmocka_unit_test(test_backward_closed_form),
         cmocka_unit_test(test_backward_bad_input),
         cmocka_unit_test(test_one_row_loops_match_products),
