@@ -109,7 +109,8 @@ static nn_status draw_regions(chart_image *img, nn_model *model, const float *x,
         chart_image_fill(img, LEFT + i % IMAGE, TOP + i / IMAGE, 1, 1, shade);
     }
     for (int i = 0; s == NN_OK && i < n; i++) {
-        int px = (int)((x[2 * i] + 1.2f) / 2.4f * IMAGE), py = (int)((1.2f - x[2 * i + 1]) / 2.4f * IMAGE);
+        int px = (int)((x[2 * i] + 1.2f) / 2.4f * IMAGE);
+        int py = (int)((1.2f - x[2 * i + 1]) / 2.4f * IMAGE);
         if (px >= 0 && px < IMAGE && py >= 0 && py < IMAGE)
             chart_image_dot(img, LEFT + px, TOP + py, POINT[label[i] > 0.5f]);
     }

@@ -386,9 +386,11 @@ static inline void chart_image_dot(chart_image *img, int cx, int cy, const uint8
 {
     static const uint8_t white[3] = {255, 255, 255};
     for (int dy = -4; dy <= 4; dy++)
-        for (int dx = -4; dx <= 4; dx++)
-            if (dx * dx + dy * dy <= 16)
-                chart_image_fill(img, cx + dx, cy + dy, 1, 1, dx * dx + dy * dy <= 9 ? color : white);
+        for (int dx = -4; dx <= 4; dx++) {
+            int d2 = dx * dx + dy * dy;
+            if (d2 <= 16)
+                chart_image_fill(img, cx + dx, cy + dy, 1, 1, d2 <= 9 ? color : white);
+        }
 }
 
 static inline int chart_image_text_width(const char *s)

@@ -57,7 +57,7 @@ enum {
     PNG_HASH_BITS = 15,       /* chains are kept per hash of a match's first 3 bytes */
     PNG_MIN_MATCH = 3,
     PNG_MAX_MATCH = 258,
-    PNG_MAX_CHAIN = 128,      /* earlier positions tried per match: more is slower, barely smaller */
+    PNG_MAX_CHAIN = 128,      /* candidates tried per position: more is slower, barely smaller */
     PNG_MAX_STORED = 65535,   /* the most bytes one stored block holds */
     PNG_MAX_INPUT = 1 << 30,  /* positions fit an int32_t, and nobody needs more here */
 };
@@ -132,7 +132,7 @@ static inline void png_put_match(png_bits *w, int length, int distance)
     png_put_bits(w, (uint32_t)(distance - dist_base[d]), d < 4 ? 0 : d / 2 - 1);
 }
 
-/* Where the chain of earlier positions starting with the same 3 bytes as p begins. */
+/* Which chain the position whose first 3 bytes are at p belongs to: a 15-bit hash of them. */
 static inline uint32_t png_hash(const uint8_t *p)
 {
     uint32_t three = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
