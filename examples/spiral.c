@@ -11,10 +11,13 @@
 
 #include <nn.h>
 
+#include "common/chart.h"
 #include "common/png.h"
 
-enum { N_PER_CLASS = 500, N = 2 * N_PER_CLASS, N_TRAIN = N * 4 / 5, MAP_W = 64, MAP_H = 32,
-       IMAGE = 480 };
+enum { N_PER_CLASS = 500, N = 2 * N_PER_CLASS, N_TRAIN = N * 4 / 5, MAP_W = 64, MAP_H = 32 };
+
+/* The picture: a plot of IMAGE² pixels with margins for the axes, and the legend on its right. */
+enum { IMAGE = 480, LEFT = 90, TOP = 50, BOTTOM = 70, GAP = 24, RIGHT = 16 };
 
 /* Point i of a spiral arm: radius grows with angle; the second arm is the first turned by π.
  * A little Gaussian noise makes it a learning problem rather than a lookup. */
@@ -81,29 +84,15 @@ static nn_status draw_map(nn_model *model, const float *x, const float *label, i
 static const uint8_t REGION[2][3] = {{198, 219, 239}, {253, 208, 162}};
 static const uint8_t POINT[2][3] = {{33, 102, 172}, {217, 95, 14}};
 
-/* A disc of radius 3 with a white rim at pixel (cx, cy), clipped to the image. */
-static void draw_dot(uint8_t *rgb, int cx, int cy, const uint8_t color[3])
-{
-    for (int dy = -4; dy <= 4; dy++)
-        for (int dx = -4; dx <= 4; dx++) {
-            int x = cx + dx, y = cy + dy, d2 = dx * dx + dy * dy;
-            if (x < 0 || x >= IMAGE || y < 0 || y >= IMAGE || d2 > 16)
-                continue;
-            static const uint8_t white[3] = {255, 255, 255};
-            memcpy(rgb + 3 * ((size_t)y * IMAGE + x), d2 <= 9 ? color : white, 3);
-        }
-}
-
-/* The same picture as a PNG image of [-1.2, 1.2]²: every pixel shaded by the predicted
- * probability of class 1 (blue regions for class 0, orange for class 1, paler where the
- * network is less sure), the training points on top. */
-static nn_status write_png(nn_model *model, const float *x, const float *label, int n,
-                           const char *path)
+/* Paints the plot area of [-1.2, 1.2]²: every pixel shaded by the predicted probability of
+ * class 1 (blue regions for class 0, orange for class 1, paler where the network is less
+ * sure), the training points on top. */
+static nn_status draw_regions(chart_image *img, nn_model *model, const float *x,
+                              const float *label, int n)
 {
     float *grid = malloc(sizeof(float) * IMAGE * IMAGE * 2);
     float *prob = malloc(sizeof(float) * IMAGE * IMAGE * 2);
-    uint8_t *rgb = malloc((size_t)IMAGE * IMAGE * 3);
-    nn_status s = grid && prob && rgb ? NN_OK : NN_ERR_NOMEM;
+    nn_status s = grid && prob ? NN_OK : NN_ERR_NOMEM;
     for (int i = 0; s == NN_OK && i < IMAGE * IMAGE; i++) {
         grid[2 * i] = -1.2f + 2.4f * (i % IMAGE + 0.5f) / IMAGE;
         grid[2 * i + 1] = 1.2f - 2.4f * (i / IMAGE + 0.5f) / IMAGE;
@@ -114,21 +103,53 @@ static nn_status write_png(nn_model *model, const float *x, const float *label, 
     for (int i = 0; s == NN_OK && i < IMAGE * IMAGE; i++) {
         float p = prob[2 * i + 1], sure = fabsf(2 * p - 1); /* 0 on the boundary, 1 far off */
         const uint8_t *c = REGION[p > 0.5f];
+        uint8_t shade[3];
         for (int k = 0; k < 3; k++)
-            rgb[3 * i + k] = (uint8_t)(255 - (255 - c[k]) * (0.35f + 0.65f * sure));
+            shade[k] = (uint8_t)(255 - (255 - c[k]) * (0.35f + 0.65f * sure));
+        chart_image_fill(img, LEFT + i % IMAGE, TOP + i / IMAGE, 1, 1, shade);
     }
-    for (int i = 0; s == NN_OK && i < n; i++)
-        draw_dot(rgb, (int)((x[2 * i] + 1.2f) / 2.4f * IMAGE),
-                 (int)((1.2f - x[2 * i + 1]) / 2.4f * IMAGE), POINT[label[i] > 0.5f]);
-    if (s == NN_OK && png_write(path, rgb, IMAGE, IMAGE) != 0) {
+    for (int i = 0; s == NN_OK && i < n; i++) {
+        int px = (int)((x[2 * i] + 1.2f) / 2.4f * IMAGE);
+        int py = (int)((1.2f - x[2 * i + 1]) / 2.4f * IMAGE);
+        if (px >= 0 && px < IMAGE && py >= 0 && py < IMAGE)
+            chart_image_dot(img, LEFT + px, TOP + py, POINT[label[i] > 0.5f]);
+    }
+    free(grid);
+    free(prob);
+    return s;
+}
+
+/* The picture as a PNG image: the regions and points, axes in the data's units, a legend. */
+static nn_status write_png(nn_model *model, const float *x, const float *label, int n,
+                           const char *path)
+{
+    const chart_key keys[] = {
+        {"class 0 point", POINT[0], CHART_KEY_DOT},   {"class 1 point", POINT[1], CHART_KEY_DOT},
+        {"class 0 region", REGION[0], CHART_KEY_BOX}, {"class 1 region", REGION[1], CHART_KEY_BOX},
+        {"paler: less sure", NULL, CHART_KEY_NOTE},
+    };
+    const int n_keys = (int)(sizeof keys / sizeof keys[0]);
+    int legend_w, legend_h;
+    chart_image_legend_size(keys, n_keys, &legend_w, &legend_h);
+    chart_image img = {.w = LEFT + IMAGE + GAP + legend_w + RIGHT, .h = TOP + IMAGE + BOTTOM};
+    img.rgb = malloc((size_t)img.w * img.h * 3);
+    if (!img.rgb)
+        return NN_ERR_NOMEM;
+    memset(img.rgb, 255, (size_t)img.w * img.h * 3); /* white */
+    nn_status s = draw_regions(&img, model, x, label, n);
+    chart_image_plot plot = {.left = LEFT, .top = TOP, .width = IMAGE, .height = IMAGE,
+                             .x0 = -1.2, .x1 = 1.2, .y0 = -1.2, .y1 = 1.2,
+                             .title = "decision regions and training points",
+                             .x_label = "x", .y_label = "y"};
+    chart_image_axes(&img, &plot);
+    chart_image_legend(&img, LEFT + IMAGE + GAP, TOP, keys, n_keys);
+    if (s == NN_OK && png_write(path, img.rgb, img.w, img.h) != 0) {
         fprintf(stderr, "spiral: could not write %s\n", path);
         s = NN_ERR_IO;
     }
     if (s == NN_OK)
         printf("decision regions written to %s\n", path);
-    free(grid);
-    free(prob);
-    free(rgb);
+    free(img.rgb);
     return s;
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Data, metrics and the examples, end to end (the readers' unit tests run in ctest):
-# - spiral's PNG is decoded by Python's zlib, with every chunk CRC checked;
+# - spiral's PNG is decoded by Python's zlib and unfiltered, with every chunk CRC checked;
 # - every SVG chart renders with librsvg;
 # - house_price round-trips its synthetic data through a CSV file;
 # - batch_size reaches its target with some batch size;
@@ -33,9 +33,31 @@ while pos < len(data):
     idat += body if kind == b"IDAT" else b""
     pos += 12 + n
 assert types[0] == b"IHDR" and types[-1] == b"IEND" and (depth, colour) == (8, 2)
+assert idat[2] & 7 == 3, "the first deflate block is final and uses the fixed codes"
 raw = zlib.decompress(idat)
-assert len(raw) == h * (1 + 3 * w) and all(raw[r * (1 + 3 * w)] == 0 for r in range(h))
-print(f"spiral.png: a valid {w}x{h} RGB PNG")
+stride = 3 * w
+assert len(raw) == h * (1 + stride)
+# Undo the filters (PNG specification 9.2-9.4), row by row.
+def paeth(a, b, c):
+    p = a + b - c
+    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+    return a if pa <= pb and pa <= pc else b if pb <= pc else c
+pixels, above = [], bytes(stride)
+for r in range(h):
+    kind, row = raw[r * (1 + stride)], bytearray(raw[r * (1 + stride) + 1:(r + 1) * (1 + stride)])
+    assert kind <= 4, f"filter type {kind} in row {r}"
+    for x in range(stride):
+        a, b, c = (row[x - 3], above[x], above[x - 3]) if x >= 3 else (0, above[x], 0)
+        row[x] = (row[x] + (0, a, b, (a + b) // 2, paeth(a, b, c))[kind]) & 255
+    pixels.append(bytes(row))
+    above = pixels[-1]
+colours = {p[i:i + 3] for p in pixels for i in range(0, stride, 3)}
+# White margins; the text and frame; the classes' points and regions, as the legend shows them.
+for rgb in [(255, 255, 255), (51, 51, 51), (33, 102, 172), (217, 95, 14), (198, 219, 239),
+            (253, 208, 162)]:
+    assert bytes(rgb) in colours, f"colour {rgb} missing"
+print(f"spiral.png: a valid {w}x{h} RGB PNG of {len(data)} bytes, "
+      f"{len(raw) / len(idat):.1f}:1 compressed")
 PY
 
 echo "-- house_price: synthetic data, then the same data through a CSV file"

@@ -7,12 +7,22 @@
  *     chart_panel p = {.title = "loss", .x_label = "epoch", .y_label = "loss", .series = &s,
  *                      .n_series = 1};
  *     chart_svg("loss.svg", "my network", &p, 1);
+ *
+ * And the same furniture drawn into an RGB image (for a PNG, see png.h): a frame with ticks
+ * and tick labels around a plot area the caller has painted, a title, axis labels and a
+ * legend, in a 5x9 bitmap font of our own.
+ *
+ *     chart_image img = {rgb, W, H};
+ *     chart_image_plot p = {.left = 80, .top = 40, .width = 400, .height = 400,
+ *                           .x0 = -1, .x1 = 1, .y0 = -1, .y1 = 1, .title = "regions"};
+ *     chart_image_axes(&img, &p);
  */
 #ifndef NN_EXAMPLES_CHART_H
 #define NN_EXAMPLES_CHART_H
 
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -299,6 +309,216 @@ static inline int chart_svg(const char *path, const char *title, const chart_pan
     fputs("</svg>\n", f);
     int failed = ferror(f);
     return fclose(f) != 0 || failed ? -1 : 0;
+}
+
+/* ---- Charts drawn into RGB images --------------------------------------------------------- */
+
+typedef struct chart_image {
+    uint8_t *rgb; /* (h, w, 3), the top row first */
+    int w, h;
+} chart_image;
+
+/* Text is drawn at twice the font's size: 10x18 pixels per character, 12 apart. */
+enum { CHART_FONT_W = 5, CHART_FONT_H = 9, CHART_SCALE = 2, CHART_ADVANCE = 6 * CHART_SCALE,
+       CHART_TICK = 5 };
+
+/* The characters the examples' pictures need. Row r of a glyph is rows[r], its bit 4 the
+ * leftmost column; rows 0-6 stand on the baseline, rows 7-8 are descenders. */
+typedef struct chart_glyph {
+    char c;
+    uint8_t rows[CHART_FONT_H];
+} chart_glyph;
+
+static const chart_glyph CHART_FONT[] = {
+    {'0', {0x0e, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0e}},
+    {'1', {0x04, 0x0c, 0x04, 0x04, 0x04, 0x04, 0x0e}},
+    {'2', {0x0e, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1f}},
+    {'3', {0x1f, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0e}},
+    {'4', {0x02, 0x06, 0x0a, 0x12, 0x1f, 0x02, 0x02}},
+    {'5', {0x1f, 0x10, 0x1e, 0x01, 0x01, 0x11, 0x0e}},
+    {'6', {0x06, 0x08, 0x10, 0x1e, 0x11, 0x11, 0x0e}},
+    {'7', {0x1f, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08}},
+    {'8', {0x0e, 0x11, 0x11, 0x0e, 0x11, 0x11, 0x0e}},
+    {'9', {0x0e, 0x11, 0x11, 0x0f, 0x01, 0x02, 0x0c}},
+    {'-', {0x00, 0x00, 0x00, 0x1f, 0x00, 0x00, 0x00}},
+    {'.', {0x00, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x0c}},
+    {':', {0x00, 0x0c, 0x0c, 0x00, 0x0c, 0x0c, 0x00}},
+    {'a', {0x00, 0x00, 0x0e, 0x01, 0x0f, 0x11, 0x0f}},
+    {'c', {0x00, 0x00, 0x0e, 0x10, 0x10, 0x11, 0x0e}},
+    {'d', {0x01, 0x01, 0x0d, 0x13, 0x11, 0x11, 0x0f}},
+    {'e', {0x00, 0x00, 0x0e, 0x11, 0x1f, 0x10, 0x0e}},
+    {'g', {0x00, 0x00, 0x0f, 0x11, 0x11, 0x11, 0x0f, 0x01, 0x0e}},
+    {'i', {0x04, 0x00, 0x0c, 0x04, 0x04, 0x04, 0x0e}},
+    {'l', {0x0c, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0e}},
+    {'n', {0x00, 0x00, 0x16, 0x19, 0x11, 0x11, 0x11}},
+    {'o', {0x00, 0x00, 0x0e, 0x11, 0x11, 0x11, 0x0e}},
+    {'p', {0x00, 0x00, 0x1e, 0x11, 0x11, 0x11, 0x1e, 0x10, 0x10}},
+    {'r', {0x00, 0x00, 0x16, 0x19, 0x10, 0x10, 0x10}},
+    {'s', {0x00, 0x00, 0x0f, 0x10, 0x0e, 0x01, 0x1e}},
+    {'t', {0x08, 0x08, 0x1c, 0x08, 0x08, 0x09, 0x06}},
+    {'u', {0x00, 0x00, 0x11, 0x11, 0x11, 0x13, 0x0d}},
+    {'x', {0x00, 0x00, 0x11, 0x0a, 0x04, 0x0a, 0x11}},
+    {'y', {0x00, 0x00, 0x11, 0x11, 0x11, 0x11, 0x0f, 0x01, 0x0e}},
+};
+
+/* A character without a glyph shows as a hollow box, so that it is noticed. */
+static const chart_glyph CHART_MISSING = {'?', {0x1f, 0x11, 0x11, 0x11, 0x11, 0x11, 0x1f}};
+
+static inline const chart_glyph *chart_glyph_of(char c)
+{
+    for (size_t i = 0; i < sizeof CHART_FONT / sizeof CHART_FONT[0]; i++)
+        if (CHART_FONT[i].c == c)
+            return &CHART_FONT[i];
+    return &CHART_MISSING;
+}
+
+/* Paints the w x h pixels from (x, y), the part inside the image. */
+static inline void chart_image_fill(chart_image *img, int x, int y, int w, int h,
+                                    const uint8_t color[3])
+{
+    for (int r = y < 0 ? 0 : y; r < y + h && r < img->h; r++)
+        for (int c = x < 0 ? 0 : x; c < x + w && c < img->w; c++)
+            memcpy(img->rgb + 3 * ((size_t)r * img->w + c), color, 3);
+}
+
+/* A dot of radius 3 with a white rim, centred on pixel (cx, cy): a scatter plot's marker. */
+static inline void chart_image_dot(chart_image *img, int cx, int cy, const uint8_t color[3])
+{
+    static const uint8_t white[3] = {255, 255, 255};
+    for (int dy = -4; dy <= 4; dy++)
+        for (int dx = -4; dx <= 4; dx++) {
+            int d2 = dx * dx + dy * dy;
+            if (d2 <= 16)
+                chart_image_fill(img, cx + dx, cy + dy, 1, 1, d2 <= 9 ? color : white);
+        }
+}
+
+static inline int chart_image_text_width(const char *s)
+{
+    int n = (int)strlen(s);
+    return n == 0 ? 0 : n * CHART_ADVANCE - CHART_SCALE; /* no gap after the last */
+}
+
+/* Draws s with the top left of its first character at (x, y); a space is only a gap. */
+static inline void chart_image_text(chart_image *img, int x, int y, const char *s,
+                                    const uint8_t color[3])
+{
+    for (; *s; s++, x += CHART_ADVANCE) {
+        if (*s == ' ')
+            continue;
+        const chart_glyph *g = chart_glyph_of(*s);
+        for (int r = 0; r < CHART_FONT_H; r++)
+            for (int c = 0; c < CHART_FONT_W; c++)
+                if (g->rows[r] >> (CHART_FONT_W - 1 - c) & 1)
+                    chart_image_fill(img, x + c * CHART_SCALE, y + r * CHART_SCALE, CHART_SCALE,
+                                     CHART_SCALE, color);
+    }
+}
+
+/* A plot area of an image and the data range it shows: x0 at its left edge, x1 at its right,
+ * y0 at its bottom, y1 at its top. */
+typedef struct chart_image_plot {
+    int left, top, width, height; /* pixels */
+    double x0, x1, y0, y1;
+    const char *title, *x_label, *y_label; /* each may be NULL */
+} chart_image_plot;
+
+static const uint8_t CHART_INK[3] = {51, 51, 51};
+
+/* The ticks of one axis, every round step (chart_step) inside [v0, v1], on both sides of
+ * the plot, with their labels below it (x) or left of it (y). Returns the widest label's
+ * width. */
+static inline int chart_image_ticks(chart_image *img, const chart_image_plot *p, bool y_axis)
+{
+    double v0 = y_axis ? p->y0 : p->x0, v1 = y_axis ? p->y1 : p->x1, step = chart_step(v1 - v0);
+    int bottom = p->top + p->height, right = p->left + p->width, widest = 0;
+    for (double k = ceil(v0 / step - 1e-9); k * step <= v1 + step * 1e-9; k++) {
+        double v = fabs(k) < 0.5 ? 0.0 : k * step; /* no "-0" */
+        char label[32];
+        snprintf(label, sizeof label, "%g", v);
+        int w = chart_image_text_width(label);
+        widest = w > widest ? w : widest;
+        if (y_axis) {
+            int py = bottom - (int)floor((v - v0) / (v1 - v0) * p->height + 0.5);
+            chart_image_fill(img, p->left - 1 - CHART_TICK, py, CHART_TICK, 1, CHART_INK);
+            chart_image_fill(img, right + 1, py, CHART_TICK, 1, CHART_INK);
+            chart_image_text(img, p->left - 1 - CHART_TICK - 4 - w, py - 7, label, CHART_INK);
+        } else {
+            int px = p->left + (int)floor((v - v0) / (v1 - v0) * p->width + 0.5);
+            chart_image_fill(img, px, bottom + 1, 1, CHART_TICK, CHART_INK);
+            chart_image_fill(img, px, p->top - 1 - CHART_TICK, 1, CHART_TICK, CHART_INK);
+            chart_image_text(img, px - w / 2, bottom + 1 + CHART_TICK + 4, label, CHART_INK);
+        }
+    }
+    return widest;
+}
+
+/* A frame just outside the plot area, ticks on all four sides with labels left and below,
+ * the title centred above, and the axis labels beyond the tick labels (the y label is not
+ * turned: keep it short). The plot area itself is not touched. Text runs into the margins,
+ * so leave about 90 pixels left of the plot, 50 above and 70 below. */
+static inline void chart_image_axes(chart_image *img, const chart_image_plot *p)
+{
+    int l = p->left - 1, t = p->top - 1, r = p->left + p->width, b = p->top + p->height;
+    chart_image_fill(img, l, t, r - l + 1, 1, CHART_INK);
+    chart_image_fill(img, l, b, r - l + 1, 1, CHART_INK);
+    chart_image_fill(img, l, t, 1, b - t + 1, CHART_INK);
+    chart_image_fill(img, r, t, 1, b - t + 1, CHART_INK);
+    chart_image_ticks(img, p, false);
+    int y_labels = chart_image_ticks(img, p, true);
+    int mid_x = p->left + p->width / 2, mid_y = p->top + p->height / 2;
+    int text_h = CHART_FONT_H * CHART_SCALE;
+    if (p->title)
+        chart_image_text(img, mid_x - chart_image_text_width(p->title) / 2,
+                         t - CHART_TICK - 8 - text_h, p->title, CHART_INK);
+    if (p->x_label)
+        chart_image_text(img, mid_x - chart_image_text_width(p->x_label) / 2,
+                         b + CHART_TICK + 8 + text_h, p->x_label, CHART_INK);
+    if (p->y_label)
+        chart_image_text(img, l - CHART_TICK - 4 - y_labels - 12 -
+                         chart_image_text_width(p->y_label), mid_y - 7, p->y_label, CHART_INK);
+}
+
+/* One line of a legend: a marker or a colour swatch, or nothing (a note), then the label. */
+typedef enum chart_key_shape { CHART_KEY_DOT, CHART_KEY_BOX, CHART_KEY_NOTE } chart_key_shape;
+
+typedef struct chart_key {
+    const char *label;
+    const uint8_t *color; /* 3 bytes; unused for a note */
+    chart_key_shape shape;
+} chart_key;
+
+enum { CHART_KEY_LINE = 24, CHART_KEY_INDENT = 28 };
+
+/* The legend's size: the longest label sets the width. */
+static inline void chart_image_legend_size(const chart_key *keys, int n, int *w, int *h)
+{
+    int widest = 0;
+    for (int i = 0; i < n; i++) {
+        int lw = chart_image_text_width(keys[i].label);
+        widest = lw > widest ? lw : widest;
+    }
+    *w = 8 + CHART_KEY_INDENT + widest + 8;
+    *h = 8 + n * CHART_KEY_LINE + 2;
+}
+
+/* The keys one under another in a white box with a grey border, its top left at (x, y). */
+static inline void chart_image_legend(chart_image *img, int x, int y, const chart_key *keys,
+                                      int n)
+{
+    static const uint8_t border[3] = {204, 204, 204}, white[3] = {255, 255, 255};
+    int w, h;
+    chart_image_legend_size(keys, n, &w, &h);
+    chart_image_fill(img, x, y, w, h, border);
+    chart_image_fill(img, x + 1, y + 1, w - 2, h - 2, white);
+    for (int i = 0; i < n; i++) {
+        int ty = y + 8 + i * CHART_KEY_LINE, mx = x + 8 + 8; /* the marker's centre column */
+        if (keys[i].shape == CHART_KEY_DOT)
+            chart_image_dot(img, mx, ty + 8, keys[i].color);
+        else if (keys[i].shape == CHART_KEY_BOX)
+            chart_image_fill(img, mx - 7, ty + 2, 14, 14, keys[i].color);
+        chart_image_text(img, x + 8 + CHART_KEY_INDENT, ty, keys[i].label, CHART_INK);
+    }
 }
 
 #endif /* NN_EXAMPLES_CHART_H */
