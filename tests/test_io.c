@@ -509,6 +509,109 @@ static void test_crafted_files(void **state)
     assert_int_equal(load_blob(&b), NN_ERR_FORMAT);
 }
 
+/* Where each section of a file starts and how long it is, header excluded; the file is one
+ * nn_model_save wrote, so it is well formed. */
+typedef struct sections {
+    size_t start[16], size[16]; /* tag, length, payload and CRC */
+    int n;
+} sections;
+
+static sections find_sections(const uint8_t *data, size_t len)
+{
+    sections t = {.n = 0};
+    for (size_t pos = 16; pos < len; t.n++) {
+        assert_true(t.n < 16 && len - pos >= 16);
+        uint64_t n = 0;
+        for (int i = 7; i >= 0; i--)
+            n = n << 8 | data[pos + 4 + i];
+        t.start[t.n] = pos;
+        t.size[t.n] = 16 + (size_t)n;
+        pos += t.size[t.n];
+    }
+    return t;
+}
+
+static int section_index(const uint8_t *data, const sections *t, const char *tag)
+{
+    for (int i = 0; i < t->n; i++)
+        if (memcmp(data + t->start[i], tag, 4) == 0)
+            return i;
+    fail_msg("no %s section", tag);
+    return -1;
+}
+
+/* The file's bytes with `extra` (extra_len bytes) inserted at offset at. */
+static uint8_t *insert_bytes(const uint8_t *data, size_t len, size_t at, const uint8_t *extra,
+                             size_t extra_len)
+{
+    uint8_t *out = malloc(len + extra_len);
+    assert_non_null(out);
+    memcpy(out, data, at);
+    memcpy(out + at, extra, extra_len);
+    memcpy(out + at + extra_len, data + at, len - at);
+    return out;
+}
+
+/* docs/FORMAT.md's rules that a CRC cannot enforce, each broken in an otherwise valid file
+ * (every CRC right), which must then be refused: ARCH first, at most one drop, and a
+ * checkpoint's random-generator state never all zero. */
+static void test_format_rules(void **state)
+{
+    (void)state;
+    nn_model *m = trained_model(), *back = NULL; /* layer 1 has dropout: a drop section */
+    assert_int_equal(nn_model_save_checkpoint(m, path), NN_OK);
+    nn_model_destroy(m);
+    size_t len;
+    uint8_t *data = slurp(path, &len);
+    assert_int_equal(load_bytes(data, len, &back), NN_OK); /* the file the cases start from */
+    nn_model_destroy(back);
+    back = NULL;
+    sections t = find_sections(data, len);
+    assert_int_equal(memcmp(data + t.start[0], "ARCH", 4), 0);
+
+    /* A second drop section, right after the first, the same bytes. */
+    int d = section_index(data, &t, "drop");
+    uint8_t *two_drops = insert_bytes(data, len, t.start[d] + t.size[d], data + t.start[d],
+                                      t.size[d]);
+    assert_int_equal(load_bytes(two_drops, len + t.size[d], &back), NN_ERR_FORMAT);
+    assert_null(back);
+    free(two_drops);
+
+    /* An ancillary section, unknown to the reader, before ARCH (after ARCH it is skipped). */
+    blob z = {0};
+    begin(&z, "zzzz"), add_u32(&z, 7), end(&z, -1);
+    uint8_t *first = insert_bytes(data, len, t.start[0], z.data, z.len);
+    assert_int_equal(load_bytes(first, len + z.len, &back), NN_ERR_FORMAT);
+    assert_null(back);
+    free(first);
+    uint8_t *second = insert_bytes(data, len, t.start[1], z.data, z.len);
+    assert_int_equal(load_bytes(second, len + z.len, &back), NN_OK);
+    nn_model_destroy(back);
+    back = NULL;
+    free(second);
+
+    /* trst's generator state (its bytes 4 .. 20) all zero, the CRC recomputed. */
+    int r = section_index(data, &t, "trst");
+    uint8_t *zero = malloc(len);
+    assert_non_null(zero);
+    memcpy(zero, data, len);
+    uint8_t *trst = zero + t.start[r];
+    memset(trst + 12 + 4, 0, 16);
+    uint32_t crc = crc32_bitwise(trst, t.size[r] - 4);
+    for (int i = 0; i < 4; i++)
+        trst[t.size[r] - 4 + (size_t)i] = (uint8_t)(crc >> 8 * i);
+    assert_int_equal(load_bytes(zero, len, &back), NN_ERR_FORMAT);
+    assert_null(back);
+    trst[12 + 4] = 1; /* one bit of state is enough: the same file, valid again */
+    crc = crc32_bitwise(trst, t.size[r] - 4);
+    for (int i = 0; i < 4; i++)
+        trst[t.size[r] - 4 + (size_t)i] = (uint8_t)(crc >> 8 * i);
+    assert_int_equal(load_bytes(zero, len, &back), NN_OK);
+    nn_model_destroy(back);
+    free(zero);
+    free(data);
+}
+
 /* Widths that describe billions of parameters in a file of a few bytes are refused before
  * anything of that size is allocated. */
 static void test_absurd_sizes_allocate_nothing_absurd(void **state)
@@ -596,6 +699,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_every_truncation_fails),
         cmocka_unit_test(test_every_flipped_bit_fails),
         cmocka_unit_test(test_crafted_files),
+        cmocka_unit_test(test_format_rules),
         cmocka_unit_test(test_absurd_sizes_allocate_nothing_absurd),
         cmocka_unit_test(test_load_bad_arguments),
         cmocka_unit_test(test_load_allocation_failures),

@@ -129,9 +129,7 @@ mkdir "$work/onnx"
 # install script that would download GPU libraries. Kept in a cache outside the work tree.
 ort_version=1.30.0
 ort_dir=${XDG_CACHE_HOME:-$HOME/.cache}/libnn-ci/onnxruntime-node-$ort_version
-if ! command -v npm >/dev/null; then # Debian's nodejs comes without npm
-  apt-get install -y -qq npm >/dev/null
-fi
+command -v npm >/dev/null || { echo "npm missing (.ci/run installs it: apt-get install npm)"; exit 1; }
 if [ ! -f "$ort_dir/node_modules/onnxruntime-node/package.json" ]; then
   mkdir -p "$ort_dir"
   npm install --prefix "$ort_dir" --ignore-scripts --no-audit --no-fund --loglevel=error \

@@ -309,7 +309,7 @@ static nn_status read_meta(const section *s, nn_model *m)
 
 static nn_status read_dropout(const section *s, nn_model *m)
 {
-    if (s->length != 4 * (size_t)m->n_layers || m->cap > 0)
+    if (s->length != 4 * (size_t)m->n_layers)
         return NN_ERR_FORMAT;
     for (int l = 0; l < m->n_layers; l++) {
         float p = get_f32(s->payload + 4 * (size_t)l);
@@ -327,9 +327,11 @@ static nn_status read_train_state(const section *s, nn_model *m)
     const uint8_t *p = s->payload;
     uint32_t epochs = get_u32(p), has_state = get_u32(p + 28), kind = get_u32(p + 32);
     uint64_t steps = get_u64(p + 20);
+    bool rng_zero = (get_u32(p + 4) | get_u32(p + 8) | get_u32(p + 12) | get_u32(p + 16)) == 0;
     if (epochs > INT_MAX || steps > LONG_MAX || has_state > 1 || (has_state && steps == 0) ||
         (!has_state && (steps || kind)) || kind > NN_OPT_RMSPROP ||
-        s->length != TRST_FIXED + (has_state ? 8 * m->n_params : 0))
+        s->length != TRST_FIXED + (has_state ? 8 * m->n_params : 0) ||
+        rng_zero) /* xoshiro128** never leaves the all-zero state, nor ever reaches it */
         return NN_ERR_FORMAT;
     if (has_state) {
         nn_status st = nn__optim_restore(m, (nn_optimizer)kind, (long)steps);
@@ -358,7 +360,7 @@ nn_status nn__model_parse(const uint8_t *data, size_t len, const nn_model_opts *
                         FORMAT_VERSION);
     size_t pos = 16;
     nn_model *m = NULL;
-    bool have_params = false, have_state = false, ended = false;
+    bool have_params = false, have_state = false, have_drop = false, ended = false;
     nn_status st = NN_OK;
     while (st == NN_OK && !ended) {
         section s;
@@ -367,14 +369,16 @@ nn_status nn__model_parse(const uint8_t *data, size_t len, const nn_model_opts *
             break;
         if (is_tag(&s, "ARCH"))
             st = m ? NN_ERR_FORMAT : read_arch(&s, len - pos, opts, &m);
+        else if (!m)
+            st = NN_ERR_FORMAT; /* ARCH comes first, before any section known or not */
         else if (is_tag(&s, "PARM"))
-            st = !m || have_params ? NN_ERR_FORMAT : read_params(&s, m);
+            st = have_params ? NN_ERR_FORMAT : read_params(&s, m);
         else if (is_tag(&s, "meta"))
-            st = !m ? NN_ERR_FORMAT : read_meta(&s, m);
+            st = read_meta(&s, m);
         else if (is_tag(&s, "drop"))
-            st = !m ? NN_ERR_FORMAT : read_dropout(&s, m);
+            st = have_drop ? NN_ERR_FORMAT : read_dropout(&s, m);
         else if (is_tag(&s, "trst"))
-            st = !m || have_state ? NN_ERR_FORMAT : read_train_state(&s, m);
+            st = have_state ? NN_ERR_FORMAT : read_train_state(&s, m);
         else if (is_tag(&s, "END "))
             st = !have_params || s.length != 0 || pos != len ? NN_ERR_FORMAT : NN_OK;
         else if (s.tag[0] >= 'A' && s.tag[0] <= 'Z')
@@ -382,6 +386,7 @@ nn_status nn__model_parse(const uint8_t *data, size_t len, const nn_model_opts *
         /* else an ancillary section we do not know: skipped, its CRC checked */
         have_params = have_params || (st == NN_OK && is_tag(&s, "PARM"));
         have_state = have_state || is_tag(&s, "trst");
+        have_drop = have_drop || is_tag(&s, "drop");
         ended = st == NN_OK && is_tag(&s, "END ");
     }
     if (st != NN_OK) {
