@@ -414,8 +414,7 @@ nn_status nn_quant_predict(const nn_quant *q, const nn_mat *X, nn_mat *Out)
 
 /* ------------------------------------------------------------ the comparison */
 
-/* Whether q has the model's shape: inputs, layers, units and activations. */
-static bool same_shape(const nn_model *m, const nn_quant *q)
+bool nn__quant_fits(const nn_model *m, const nn_quant *q)
 {
     if (m->n_in != q->n_in || m->n_layers != q->n_layers)
         return false;
@@ -437,7 +436,7 @@ nn_status nn_quant_evaluate(nn_model *m, const nn_quant *q, const nn_mat *X, con
 {
     if (!m || !q || !report)
         return NN_ERR_INVALID_ARG;
-    if (!same_shape(m, q))
+    if (!nn__quant_fits(m, q))
         return NN_ERR_INVALID_ARG;
     nn_loss loss;
     nn_status s = nn__check_data(m, X, Y, NN_LOSS_AUTO, &loss);

@@ -95,6 +95,9 @@ static inline int32_t nn__qdot(int I, const int8_t *w, const int8_t *x, int32_t 
 
 /* One row through the int8 model: x (n_in) floats in, a (n_out) out, and z (n_out) the last
  * layer's pre-activation if not NULL; t is scratch of 2·max_hidden bytes. */
+/* Whether q was made from a model of m's shape: inputs, layers, units and activations. */
+bool nn__quant_fits(const nn_model *m, const nn_quant *q);
+
 void nn__quant_row(const nn_quant *q, const float *x, int8_t *t, float *z, float *a);
 
 #endif /* NN_QUANT_H */
