@@ -220,7 +220,7 @@ static size_t layer_bytes(const nn__qlayer *ql)
     if (ql->kind == NN__Q_TABLE)
         bytes += 256;
     if (ql->kind == NN__Q_FLOAT)
-        bytes += 4 * O + 4 * (size_t)ql->n_slopes;
+        bytes += 4 * O + 4 * (size_t)ql->n_slopes + 4 * (ql->act == NN_ACT_LEAKY_RELU);
     return bytes;
 }
 
