@@ -169,21 +169,33 @@ static const char ACT_SOFTMAX[] = /* as libnn's: the row's max first, then one d
     "        z[i] *= inv;\n"
     "}\n\n";
 
-/* The float dense layer: eight partial sums per dot product, as libnn's portable few-rows
- * kernel, so that compilers may vectorize it. */
+/* The float dense layer. Each dot product is summed in order along I, the order in which
+ * libnn's packed product sums (with one rounding per multiply-add where it has FMA), so that
+ * outputs differ from nn_predict's by rounding alone, not by a different order of the terms;
+ * four units at a time give the processor four independent chains. */
 static const char DENSE_FLOAT[] =
     "/* z (O) = W (O, I) x (I) + b (O). */\n"
     "static void @dense(int O, int I, const float *W, const float *b, const float *x, float *z)\n"
     "{\n"
-    "    int j, i, l;\n"
-    "    for (j = 0; j < O; j++, W += I) {\n"
-    "        float s[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};\n"
-    "        for (i = 0; i + 8 <= I; i += 8)\n"
-    "            for (l = 0; l < 8; l++)\n"
-    "                s[l] += W[i + l] * x[i + l];\n"
-    "        for (l = 0; i + l < I; l++)\n"
-    "            s[l] += W[i + l] * x[i + l];\n"
-    "        z[j] = (((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]))) + b[j];\n"
+    "    int j = 0, i;\n"
+    "    for (; j + 4 <= O; j += 4, W += 4 * I) {\n"
+    "        float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;\n"
+    "        for (i = 0; i < I; i++) {\n"
+    "            s0 += x[i] * W[i];\n"
+    "            s1 += x[i] * W[I + i];\n"
+    "            s2 += x[i] * W[2 * I + i];\n"
+    "            s3 += x[i] * W[3 * I + i];\n"
+    "        }\n"
+    "        z[j] = s0 + b[j];\n"
+    "        z[j + 1] = s1 + b[j + 1];\n"
+    "        z[j + 2] = s2 + b[j + 2];\n"
+    "        z[j + 3] = s3 + b[j + 3];\n"
+    "    }\n"
+    "    for (; j < O; j++, W += I) {\n"
+    "        float s = 0.0f;\n"
+    "        for (i = 0; i < I; i++)\n"
+    "            s += x[i] * W[i];\n"
+    "        z[j] = s + b[j];\n"
     "    }\n"
     "}\n\n";
 
