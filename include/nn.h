@@ -612,7 +612,8 @@ typedef struct nn_quant_opts {
     nn_calib calib;   /**< how ranges are calibrated */
     float percentile; /**< NN_CALIB_PERCENTILE: the range keeps this share of each tensor's
                            values on either side, from 100 − p to p percent, p in [50, 100]
-                           (0 → 99.99); values are binned into 2048 bins between min and max */
+                           (0 → 99.99), from a 2048-bin histogram between min and max,
+                           then narrowed to the extreme values inside the percentile's bins */
 } nn_quant_opts;
 
 /** An int8 version of a model (opaque): its weights, scales and multipliers. */

@@ -15,13 +15,16 @@ enum { CALIB_ROWS = 256, BINS = 2048 };
 /* The values one tensor took: their range and, for percentiles, a histogram over it. */
 typedef struct range {
     float lo, hi;
-    uint32_t *bins; /* (BINS) between the min-max lo and hi, or NULL */
+    bool bad;        /* a value was not finite */
+    uint32_t *bins;  /* (BINS) between the min-max lo and hi, or NULL */
     uint64_t count;
+    float snap_lo, snap_hi; /* pass 2: the values closest to the percentile's edges, inside */
 } range;
 
 static void range_see(range *r, const float *x, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
+        r->bad = r->bad || !isfinite(x[i]);
         r->lo = x[i] < r->lo ? x[i] : r->lo;
         r->hi = x[i] > r->hi ? x[i] : r->hi;
     }
@@ -37,8 +40,10 @@ static void range_bin(range *r, const float *x, size_t n)
     r->count += n;
 }
 
-/* The range that keeps share p of the values on either side: the lower edge of the bin where
- * the lowest (1 − p) of them end, and the upper edge of the one where the highest begin. */
+/* The edges of the range that keeps share p of the values on either side: the lower edge of
+ * the bin where the lowest (1 − p) of them end, and the upper edge of the one where the
+ * highest begin. Pass 2 then snaps them to the extreme values inside (range_snap), so that a
+ * bin's width (a 2048th of the min-max range, large beside an outlier) is not kept. */
 static void range_percentile(range *r, double p)
 {
     double width = ((double)r->hi - r->lo) / BINS, cut = (1.0 - p) * (double)r->count;
@@ -49,8 +54,19 @@ static void range_percentile(range *r, double p)
     while (hi > lo && (double)(above + r->bins[hi]) <= cut)
         above += r->bins[hi--];
     float new_lo = (float)(r->lo + width * lo), new_hi = (float)(r->lo + width * (hi + 1));
-    r->lo = new_lo;
+    r->lo = new_lo > r->lo ? new_lo : r->lo;
     r->hi = new_hi < r->hi ? new_hi : r->hi;
+    r->snap_lo = r->hi;
+    r->snap_hi = r->lo;
+}
+
+static void range_snap(range *r, const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (x[i] >= r->lo && x[i] <= r->hi) {
+            r->snap_lo = x[i] < r->snap_lo ? x[i] : r->snap_lo;
+            r->snap_hi = x[i] > r->snap_hi ? x[i] : r->snap_hi;
+        }
 }
 
 /* Scale and zero point of a range, 0 always inside it: x ≈ s·(q − zp), q in −128 .. 127. */
@@ -79,11 +95,13 @@ static bool tensor_needed(const nn_model *m, int t)
     return (t - 1) % 2 == 0 || table;
 }
 
-/* Runs X through the model in chunks and shows every needed tensor to range_see (pass 0)
- * or range_bin (pass 1). */
+/* Runs X through the model in chunks and shows every needed tensor to range_see (pass 0),
+ * range_bin (pass 1) or range_snap (pass 2). */
 static void calib_pass(nn_model *m, const nn_mat *X, range *r, int pass)
 {
-    void (*see)(range *, const float *, size_t) = pass == 0 ? range_see : range_bin;
+    void (*see)(range *, const float *, size_t) = pass == 0   ? range_see
+                                                  : pass == 1 ? range_bin
+                                                              : range_snap;
     for (int start = 0; start < X->rows; start += m->cap) {
         int B = X->rows - start < m->cap ? X->rows - start : m->cap;
         const float *x = X->data + (size_t)start * m->n_in;
@@ -110,7 +128,7 @@ static nn_status calibrate(nn_model *m, const nn_mat *X, const nn_quant_opts *o,
         r[t] = (range){.lo = INFINITY, .hi = -INFINITY};
     calib_pass(m, X, r, 0);
     for (int t = 0; t < n; t++)
-        if (tensor_needed(m, t) && !(isfinite(r[t].lo) && isfinite(r[t].hi)))
+        if (tensor_needed(m, t) && (r[t].bad || !(isfinite(r[t].lo) && isfinite(r[t].hi))))
             return NN_ERR_INVALID_ARG;
     if (o->calib != NN_CALIB_PERCENTILE)
         return NN_OK;
@@ -127,6 +145,12 @@ static nn_status calibrate(nn_model *m, const nn_mat *X, const nn_quant_opts *o,
         if (tensor_needed(m, t))
             range_percentile(&r[t], p);
     nn__alloc(m, bins, bytes, 0);
+    calib_pass(m, X, r, 2);
+    for (int t = 0; t < n; t++)
+        if (tensor_needed(m, t) && r[t].snap_lo <= r[t].snap_hi) {
+            r[t].lo = r[t].snap_lo;
+            r[t].hi = r[t].snap_hi;
+        }
     return NN_OK;
 }
 
