@@ -290,6 +290,7 @@ typedef struct plan {
     bool uses[NN_ACT_PRELU_UNITS + 1]; /* activations of any layer */
     bool need_exp, need_expm1, need_tanh, need_sigmoid, need_erf, need_libm;
     int max_hidden, n_out, K;
+    int scratch_len;      /* elements of predict's scratch */
     float *test_out;      /* (K, n_out) libnn's outputs of the self-test rows */
     nn_export_c_info info;
 } plan;
@@ -583,7 +584,8 @@ static void buffer_name(char *name, size_t size, const plan *p, int l)
         snprintf(name, size, "t%d", l % 2);
 }
 
-/* The scratch declarations at the top of predict: two buffers of the widest hidden layer. */
+/* The scratch declarations at the top of predict: one buffer of the widest hidden layer per
+ * hidden layer, two at most (the layers take turns). */
 static void put_scratch(emit *e, const plan *p, const char *type)
 {
     if (p->max_hidden == 0) {
@@ -591,10 +593,15 @@ static void put_scratch(emit *e, const plan *p, const char *type)
             fputs("    (void)scratch;\n", e->f);
         return;
     }
-    if (p->o->scratch_arg)
+    bool two = p->m->n_layers > 2; /* a second buffer only for a second hidden layer */
+    if (p->o->scratch_arg && two)
         fprintf(e->f, "    %s *t0 = scratch, *t1 = scratch + %d;\n", type, p->max_hidden);
-    else
+    else if (p->o->scratch_arg)
+        fprintf(e->f, "    %s *t0 = scratch;\n", type);
+    else if (two)
         fprintf(e->f, "    %s t0[%d], t1[%d];\n", type, p->max_hidden, p->max_hidden);
+    else
+        fprintf(e->f, "    %s t0[%d];\n", type, p->max_hidden);
 }
 
 static void write_float_predict(emit *e, const plan *p)
@@ -761,7 +768,7 @@ static bool write_header(FILE *f, void *ctx)
                "#define %s_SCRATCH_LEN %d    /* %s elements of scratch predict uses */\n"
                "#define %s_FLASH_BYTES %zu\n#define %s_RAM_BYTES %zu\n"
                "#define %s_MACS %" PRIu64 "\n",
-            p->upper, p->m->n_in, p->upper, p->n_out, p->upper, 2 * p->max_hidden,
+            p->upper, p->m->n_in, p->upper, p->n_out, p->upper, p->scratch_len,
             q ? "int8_t" : "float", p->upper, p->info.flash_bytes, p->upper, p->info.ram_bytes,
             p->upper, p->info.macs);
     if (q) {
@@ -861,7 +868,8 @@ static void plan_figures(plan *p)
     if (p->q)
         in->weight_bytes = p->q->int8_bytes;
     in->test_bytes = (size_t)p->K * ((size_t)m->n_in * (p->q ? 1 : 4) + 4 * (size_t)p->n_out);
-    in->ram_bytes = 2 * (size_t)p->max_hidden * (p->q ? 1 : 4);
+    p->scratch_len = (m->n_layers > 2 ? 2 : 1) * p->max_hidden;
+    in->ram_bytes = (size_t)p->scratch_len * (p->q ? 1 : 4);
     plan_code(p);
     in->flash_bytes = in->weight_bytes + in->code_bytes + in->test_bytes;
 }
