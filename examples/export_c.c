@@ -4,13 +4,14 @@
  * compiler into a small program that runs the self-test and times predict, and prints the
  * accuracy report and the figures of the files.
  *
- *   usage: export_c [--fmnist] [--epochs N] [--out DIR] [--data DIR]
+ *   usage: export_c [--xor | --fmnist] [--epochs N] [--out DIR] [--data DIR]
  *
  * Digits are 8×8 grey images of the ten digits drawn from a 5×7 font at a random place, with
  * strokes of random strength and noise: 6,000 to train on and 2,000 to test, from a fixed
  * seed. --fmnist uses Fashion-MNIST from DIR (by default where Debian's dataset-fashion-mnist
- * puts it) with a 784-256-128-10 network. The files go to DIR (--out, default the current
- * directory): PREFIX.c and PREFIX.h for digits_float, digits_int8 (or fmnist_*). The C
+ * puts it) with a 784-256-128-10 network; --xor the 2-4-1 network of examples/xor.c on the
+ * four XOR rows (trained, calibrated and tested on them). The files go to DIR (--out, default the current
+ * directory): PREFIX.c and PREFIX.h for digits_float, digits_int8 (or xor_*, fmnist_*). The C
  * compiler is $CC, or the one that built this program. Exits non-zero if a file does not
  * build, its self-test fails, or int8 loses more than 1 point of accuracy. */
 #define _POSIX_C_SOURCE 200809L
@@ -69,9 +70,23 @@ static nn_status load(const char *dir, const char *name, nn_mat *out)
     return s;
 }
 
-static nn_status load_data(bool fmnist, const char *dir, data *d)
+typedef enum task { DIGITS, XOR, FMNIST } task;
+
+static nn_status load_data(task k, const char *dir, data *d)
 {
-    if (!fmnist) {
+    if (k == XOR) {
+        static const float x[] = {0, 0, 0, 1, 1, 0, 1, 1}, y[] = {0, 1, 1, 0};
+        nn_status s = nn_mat_alloc(&d->X_train, 4, 2);
+        if (s == NN_OK) s = nn_mat_alloc(&d->Y_train, 4, 1);
+        if (s == NN_OK) s = nn_mat_alloc(&d->X_test, 4, 2);
+        if (s == NN_OK) s = nn_mat_alloc(&d->Y_test, 4, 1);
+        if (s == NN_OK) {
+            memcpy(d->X_train.data, x, sizeof x), memcpy(d->X_test.data, x, sizeof x);
+            memcpy(d->Y_train.data, y, sizeof y), memcpy(d->Y_test.data, y, sizeof y);
+        }
+        return s;
+    }
+    if (k == DIGITS) {
         nn_status s = nn_mat_alloc(&d->X_train, 6000, 64);
         if (s == NN_OK) s = nn_mat_alloc(&d->Y_train, 6000, 1);
         if (s == NN_OK) s = nn_mat_alloc(&d->X_test, 2000, 64);
@@ -135,7 +150,7 @@ static const char DRIVER[] =
 static int export_and_run(nn_model *m, const nn_quant *q, const char *dir, const char *prefix,
                           const nn_mat *X_test, const char *about, int reps)
 {
-    enum { K = 20 };
+    int K = X_test->rows < 20 ? X_test->rows : 20;
     char path[4096], header[4096], driver[4096], bin[4096], cmd[16384];
     snprintf(path, sizeof path, "%s/%s.c", dir, prefix);
     snprintf(header, sizeof header, "%s/%s.h", dir, prefix);
@@ -178,12 +193,14 @@ static int export_and_run(nn_model *m, const nn_quant *q, const char *dir, const
 
 int main(int argc, char **argv)
 {
-    bool fmnist = false;
+    task k = DIGITS;
     int epochs = 0;
     const char *out = ".", *dir = DEFAULT_DIR;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--fmnist"))
-            fmnist = true;
+            k = FMNIST;
+        else if (!strcmp(argv[i], "--xor"))
+            k = XOR;
         else if (!strcmp(argv[i], "--epochs") && i + 1 < argc)
             epochs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--out") && i + 1 < argc)
@@ -191,35 +208,44 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--data") && i + 1 < argc)
             dir = argv[++i];
         else {
-            fprintf(stderr, "usage: export_c [--fmnist] [--epochs N] [--out DIR] [--data DIR]\n");
+            fprintf(stderr, "usage: export_c [--xor | --fmnist] [--epochs N] [--out DIR] [--data DIR]\n");
             return 2;
         }
     }
     data d = {0};
-    if (load_data(fmnist, dir, &d) != NN_OK)
+    if (load_data(k, dir, &d) != NN_OK)
         return 1;
     nn_layer_spec fm[] = {{.units = 256, .act = NN_ACT_RELU}, {.units = 128, .act = NN_ACT_RELU},
                           {.units = 10, .act = NN_ACT_SOFTMAX}};
     nn_layer_spec dg[] = {{.units = 32, .act = NN_ACT_RELU}, {.units = 10, .act = NN_ACT_SOFTMAX}};
+    nn_layer_spec xr[] = {{.units = 4, .act = NN_ACT_TANH}, {.units = 1, .act = NN_ACT_SIGMOID}};
+    nn_layer_spec *layers[] = {dg, xr, fm};
+    static const char *const names[] = {"digits", "xor", "fmnist"};
+    static const char *const nets[] = {"64-32-10 on synthetic digits", "2-4-1 on XOR",
+                                       "784-256-128-10 on Fashion-MNIST"};
+    static const char *const abouts[] = {
+        "synthetic 8x8 digits (examples/export_c.c), pixels in [0, 1]", "XOR of two 0/1 inputs",
+        "Fashion-MNIST, 60,000 training images, pixels / 255"};
     nn_model *m;
     nn_model_opts mo = {.seed = 1};
-    nn_status s = nn_model_create(d.X_train.cols, fmnist ? fm : dg, fmnist ? 3 : 2, &mo, &m);
+    nn_status s = nn_model_create(d.X_train.cols, layers[k], k == FMNIST ? 3 : 2, &mo, &m);
     nn_train_opts t = nn_train_defaults();
-    t.epochs = epochs > 0 ? epochs : fmnist ? 5 : 30;
-    t.batch_size = 64;
-    t.learning_rate = 0.1f;
-    t.schedule = (nn_schedule){.kind = NN_SCHED_COSINE};
-    const char *about = fmnist ? "Fashion-MNIST, 60,000 training images, pixels / 255"
-                               : "synthetic 8x8 digits (examples/export_c.c), pixels in [0, 1]";
+    static const int default_epochs[] = {30, 2000, 5};
+    t.epochs = epochs > 0 ? epochs : default_epochs[k];
+    t.batch_size = k == XOR ? 4 : 64;
+    t.learning_rate = k == XOR ? 0.5f : 0.1f;
+    if (k != XOR)
+        t.schedule = (nn_schedule){.kind = NN_SCHED_COSINE};
+    const char *about = abouts[k];
     if (s == NN_OK) {
-        printf("training %s for %d epochs...\n", fmnist ? "784-256-128-10 on Fashion-MNIST"
-                                                        : "64-32-10 on synthetic digits", t.epochs);
+        printf("training %s for %d epochs...\n", nets[k], t.epochs);
         s = nn_train(m, &d.X_train, &d.Y_train, &t);
     }
     if (s == NN_OK)
         s = nn_model_set_meta(m, "trained_on", about, strlen(about));
     nn_quant *q = NULL;
-    nn_mat calib = nn_mat_wrap(d.X_train.data, 2000, d.X_train.cols);
+    nn_mat calib = nn_mat_wrap(d.X_train.data, d.X_train.rows < 2000 ? d.X_train.rows : 2000,
+                               d.X_train.cols);
     if (s == NN_OK)
         s = nn_quantize(m, &calib, NULL, &q);
     nn_quant_report r;
@@ -230,16 +256,17 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("test accuracy: float %.2f%%, int8 %.2f%% (%+.2f points); largest output difference "
-           "%.4f (mean %.5f); parameters %zu B as float, %zu B as int8 (%.1fx smaller)\n",
+           "%.4f (mean %.5f); parameters %zu B as float, %zu B as int8 (%.2f of the float size)\n",
            100 * r.float_accuracy, 100 * r.int8_accuracy,
            100 * (r.int8_accuracy - r.float_accuracy), r.max_output_diff, r.mean_output_diff,
-           r.float_bytes, r.int8_bytes, (double)r.float_bytes / (double)r.int8_bytes);
-    int reps = fmnist ? 2000 : 100000;
+           r.float_bytes, r.int8_bytes, (double)r.int8_bytes / (double)r.float_bytes);
+    int reps = k == FMNIST ? 2000 : 100000;
     printf("nn_predict, batch 1: %.2f us per inference\n", predict_us(m, &d.X_test, reps));
-    int failed = export_and_run(m, NULL, out, fmnist ? "fmnist_float" : "digits_float",
-                                &d.X_test, about, reps);
-    failed |= export_and_run(m, q, out, fmnist ? "fmnist_int8" : "digits_int8", &d.X_test,
-                             about, reps);
+    char prefix[2][32];
+    snprintf(prefix[0], sizeof prefix[0], "%s_float", names[k]);
+    snprintf(prefix[1], sizeof prefix[1], "%s_int8", names[k]);
+    int failed = export_and_run(m, NULL, out, prefix[0], &d.X_test, about, reps);
+    failed |= export_and_run(m, q, out, prefix[1], &d.X_test, about, reps);
     bool close = r.float_accuracy - r.int8_accuracy <= 0.01;
     if (!close)
         fprintf(stderr, "export_c: int8 lost more than 1 point of accuracy\n");
