@@ -655,6 +655,139 @@ nn_status nn_model_get_meta(const nn_model *model, const char *key, const void *
  * 2 GiB limit on one file. Nothing is allocated. */
 nn_status nn_model_export_onnx(const nn_model *model, const char *path);
 
+/* ------------------------------------------------- int8 quantization and C export */
+
+/* Post-training int8 quantization, for devices without an FPU, and the export of a model as
+ * one standalone C99 file (nn_model_export_c below) for devices without libnn.
+ *
+ * The arithmetic of a quantized model (docs: "Put it on a device" in the README):
+ *   - every value x of a layer's input or output is x ≈ s·(q − zp), q an int8, with one scale
+ *     s and zero point zp per tensor, from the calibration data's range (0 always inside it);
+ *   - a layer's weights are int8, symmetric, one scale per output unit (row of W):
+ *     w ≈ s_w[j]·q_w with s_w[j] = max_i |W[j][i]| / 127;
+ *   - sums are int32: acc_j = bias_j + Σ_i q_w[j][i]·q_x[i], the input's zero point folded
+ *     into the int32 bias;
+ *   - a hidden layer's output is requantized by a fixed-point multiplier (an int32 m and a
+ *     shift n: q = zp + round(acc·m / 2^n), all integer); ReLU, leaky ReLU, PReLU and linear
+ *     layers are exactly that (one multiplier per sign for the leaky ones), sigmoid, tanh,
+ *     ELU and GELU go through a 256-entry table of the layer's int8 pre-activation;
+ *   - the last layer's int32 sums are scaled back to float, acc_j·s_x·s_w[j], and its
+ *     activation (softmax, sigmoid, ...) is computed in float: the only float operations of
+ *     an inference, one per output.
+ * Softmax is accepted only as the last layer's activation. */
+
+/** How the range of each tensor is calibrated. */
+typedef enum nn_calib {
+    NN_CALIB_MINMAX = 0,     /**< the smallest and largest value seen */
+    NN_CALIB_PERCENTILE = 1, /**< the percentile's range: outliers beyond it are clipped */
+} nn_calib;
+
+/** How to quantize; zeroed: min-max calibration. */
+typedef struct nn_quant_opts {
+    nn_calib calib;   /**< how ranges are calibrated */
+    float percentile; /**< NN_CALIB_PERCENTILE: the range keeps this share of each tensor's
+                           values on either side, from 100 − p to p percent, p in [50, 100]
+                           (0 → 99.99), from a 2048-bin histogram between min and max,
+                           then narrowed to the extreme values inside the percentile's bins */
+} nn_quant_opts;
+
+/** An int8 version of a model (opaque): its weights, scales and multipliers. */
+typedef struct nn_quant nn_quant;
+
+/** Quantizes the model, its activations calibrated on X_calib (N, n_in): typically a few
+ * hundred to a few thousand training rows. opts may be NULL. The model is unchanged (its
+ * workspace may grow, as in nn_predict); *out owns the result, allocated with the model's
+ * allocator. NN_ERR_INVALID_ARG for a softmax layer before the last, bad options, or
+ * parameters or calibration values that are not finite; NN_ERR_SHAPE, NN_ERR_NOMEM. */
+nn_status nn_quantize(nn_model *model, const nn_mat *X_calib, const nn_quant_opts *opts,
+                      nn_quant **out);
+/** Frees a quantized model; NULL is fine. */
+void nn_quant_destroy(nn_quant *q);
+/** Out (N, n_out) = the int8 model's output for X (N, n_in), each row quantized with the
+ * input's scale first: the same integer arithmetic, bit for bit, as the exported C file's
+ * PREFIX_predict, here on the host. Its scratch (n_in + 2 bytes per unit of the widest hidden
+ * layer) comes from the model's allocator for the call: NN_ERR_NOMEM. */
+nn_status nn_quant_predict(const nn_quant *q, const nn_mat *X, nn_mat *Out);
+
+/** What quantization cost, from nn_quant_evaluate. */
+typedef struct nn_quant_report {
+    double float_accuracy;  /**< the float model's accuracy (NaN for an output without
+                                 classes: not softmax or sigmoid) */
+    double int8_accuracy;   /**< the int8 model's */
+    double max_output_diff; /**< max |float output − int8 output| over every element */
+    double mean_output_diff;/**< the mean of |float output − int8 output| */
+    size_t float_bytes;     /**< the float model's parameters: 4 bytes each */
+    size_t int8_bytes;      /**< the int8 model's constants: weights, biases, multipliers,
+                                 tables, scales (what the exported file's arrays hold) */
+} nn_quant_report;
+
+/** Runs the float model and its int8 version q on X (N, n_in) with targets Y (class indices
+ * (N, 1) or one-hot rows) and reports both accuracies (as nn_evaluate counts them), the
+ * largest output difference and the sizes. NN_ERR_INVALID_ARG if q was not made from a model
+ * of this shape. */
+nn_status nn_quant_evaluate(nn_model *model, const nn_quant *q, const nn_mat *X,
+                            const nn_mat *Y, nn_quant_report *report);
+
+/** Which functions the exported file computes exponentials, tanh and erf with. */
+typedef enum nn_export_math {
+    NN_EXPORT_MATH_LIBNN = 0,   /**< libnn's own inline exp, expm1 and tanh, written into the
+                                     file: the code nn_predict runs, so outputs match it; erff
+                                     from libm for GELU only, as nn_predict */
+    NN_EXPORT_MATH_NO_LIBM = 1, /**< the same, and an erf of the file's own for GELU
+                                     (Abramowitz–Stegun 7.1.26, within 1.5e-7): no libm at all */
+    NN_EXPORT_MATH_LIBM = 2,    /**< expf, expm1f, tanhf and erff from libm: a smaller file,
+                                     within a few ulp of nn_predict per activation */
+} nn_export_math;
+
+/** How to export; zeroed: the float model, prefix "model", libnn's math, scratch on the
+ * stack, no self-test, no header. */
+typedef struct nn_export_c_opts {
+    const char *prefix;       /**< every name in the file starts with it, so that several
+                                   models link into one program: a C identifier of 1 to 32
+                                   characters (NULL → "model") */
+    const nn_quant *quant;    /**< not NULL: export this int8 version of the model instead */
+    nn_export_math math;      /**< see nn_export_math */
+    bool scratch_arg;         /**< PREFIX_predict takes a third argument, the caller's scratch
+                                   buffer of PREFIX_SCRATCH_BYTES bytes, instead of using as
+                                   much stack */
+    const nn_mat *selftest;   /**< not NULL: PREFIX_selftest() checks the file's predict on
+                                   these rows (K, n_in) against libnn's outputs for them
+                                   (nn_predict, or nn_quant_predict for int8) */
+    const char *header_path;  /**< not NULL: also write a header there, with the prototypes
+                                   and sizes (written first, atomically as well) */
+    const char *description;  /**< not NULL: a line for the comment block (what the model was
+                                   trained on...); the model's text metadata is listed too */
+} nn_export_c_opts;
+
+/** The figures of an exported file, also written in its comment block. */
+typedef struct nn_export_c_info {
+    size_t weight_bytes; /**< the constant arrays: weights, biases, scales, tables */
+    size_t code_bytes;   /**< an estimate of the code, for Cortex-M4 Thumb-2 at -Os */
+    size_t test_bytes;   /**< the self-test's input and output arrays */
+    size_t flash_bytes;  /**< all three: what the file puts in flash */
+    size_t ram_bytes;    /**< the scratch, on the stack or the caller's (no global data) */
+    uint64_t macs;       /**< multiply-adds per inference */
+    const char *message; /**< a static sentence: why the export was refused, or "exported" */
+} nn_export_c_info;
+
+/** Writes the model (or opts->quant, its int8 version) to path as one C99 source file that
+ * needs only a C compiler: the parameters as static const arrays and
+ *     void PREFIX_predict(const float *in, float *out);           (float)
+ *     void PREFIX_predict(const int8_t *in, float *out);          (int8, in quantized)
+ *     void PREFIX_quantize(const float *x, int8_t *in);           (int8: x to its int8 input)
+ *     int PREFIX_selftest(void);                                  (with opts->selftest)
+ * (predict takes a third argument, void *scratch, with opts->scratch_arg), with no allocation,
+ * no global mutable state, no libnn, and libm only as opts->math says. The comment block at
+ * the top gives the network, the description and text metadata, flash and RAM bytes, MACs per
+ * inference and libnn's version. PREFIX_selftest returns 0, or the 1-based row of the first
+ * output beyond |got − want| <= 1e-4·(1 + |want|). Written atomically, as nn_model_save;
+ * a model that cannot be exported writes nothing. info (may be NULL) receives the figures
+ * and, on every return, a message. NN_ERR_INVALID_ARG for a bad prefix, a quant not made
+ * from a model of this shape, selftest rows of the wrong width or non-finite parameters;
+ * NN_ERR_IO; NN_ERR_NOMEM (the self-test's outputs are computed with the model's allocator). */
+nn_status nn_model_export_c(nn_model *model, const char *path, const nn_export_c_opts *opts,
+                            nn_export_c_info *info);
+
 #ifdef __cplusplus
 }
 #endif
