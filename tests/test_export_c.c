@@ -85,7 +85,8 @@ static int run(const float *in, size_t n, float *out, size_t m)
 {
     FILE *f = fopen(in_dir("in.bin"), "wb");
     assert_non_null(f);
-    assert_int_equal(fwrite(in, sizeof *in, n, f), n);
+    if (n > 0) /* a self-test run reads no input, and in may then be NULL */
+        assert_int_equal(fwrite(in, sizeof *in, n, f), n);
     assert_int_equal(fclose(f), 0);
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "'%s' < '%s' > '%s'", in_dir("driver"), in_dir("in.bin"),

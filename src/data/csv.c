@@ -314,13 +314,13 @@ nn_status nn_csv_load(const char *path, const nn_csv_opts *opts, nn_mat *X, nn_m
     char why[NN_ERRMSG_SIZE] = "";
     nn_status s = nn__read_file(path, &data, &len, why);
     if (s != NN_OK) {
-        snprintf(err->message, sizeof err->message, "nn_csv_load: %s", why);
+        nn__fail(err->message, s, "nn_csv_load: %s", why); /* may be cut short */
         return s;
     }
     s = parse((const char *)data, len, opts, X, Y, err);
     free(data);
     memcpy(why, err->message, sizeof why);
     if (s != NN_OK)
-        snprintf(err->message, sizeof err->message, "nn_csv_load: \"%s\": %s", path, why);
+        nn__fail(err->message, s, "nn_csv_load: \"%s\": %s", path, why);
     return s;
 }

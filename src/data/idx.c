@@ -135,15 +135,15 @@ nn_status nn_idx_load(const char *path, nn_mat *out, nn_error *err)
         if (s == NN_OK) {
             char parse_why[NN_ERRMSG_SIZE] = "";
             s = nn__idx_parse(data, len, out, parse_why);
-            snprintf(why, sizeof why, "\"%s\": %s", path, parse_why);
+            nn__fail(why, s, "\"%s\": %s", path, parse_why); /* may be cut short */
         }
         free(data);
     }
     if (err) {
         err->status = s;
-        int n = s == NN_OK ? 0 : snprintf(err->message, sizeof err->message, "nn_idx_load: %s", why);
-        if (n == 0)
-            err->message[0] = '\0';
+        err->message[0] = '\0';
+        if (s != NN_OK)
+            nn__fail(err->message, s, "nn_idx_load: %s", why);
     }
     return s;
 }
