@@ -352,7 +352,8 @@ typedef struct nn_grad_check_result {
     double numeric;     /**< n, the finite difference there */
     int layer;          /**< the worst parameter's layer (0-based) */
     char kind;          /**< 'W', 'b' or 's' (PReLU's slopes) */
-    int row, col;       /**< its place: (row, col) of W (O, I); row 0 and the unit (or slope) for b, s */
+    int row;            /**< its row in W (O, I); 0 for b and s */
+    int col;            /**< its column in W (O, I); the unit (or slope) for b and s */
     size_t checked;     /**< parameters compared */
 } nn_grad_check_result;
 
