@@ -342,6 +342,8 @@ typedef struct nn_grad_check_opts {
     double h;          /**< the finite-difference step; 0 → 1e-6·max(1, |p|) per parameter */
     double atol;       /**< absolute tolerance; 0 → 1e-5 */
     double rtol;       /**< relative tolerance; 0 → 1e-3 */
+    const float *class_weights; /**< the loss's class weights, as nn_train_opts.class_weights; NULL: none */
+    int n_class_weights;        /**< how many */
 } nn_grad_check_opts;
 
 /** What nn_grad_check found. */
@@ -483,6 +485,16 @@ typedef struct nn_train_opts {
                                validation loss; the model ends with the weights of its best epoch */
     bool resume;          /**< continue the model's last run: its epoch count, optimizer state and
                                random streams, so that 5 + 5 epochs equal 10 bit for bit */
+    /** Class weights, or NULL: cross-entropy takes one per softmax unit (class), binary
+     * cross-entropy two (for target 0, then target 1; a probability target y weighs
+     * w0·(1 − y) + w1·y). Each sample's loss (BCE: each element's) is multiplied by its
+     * target's weight and a batch's loss is Σ w·l / Σ w: torch.nn.CrossEntropyLoss(weight=w)
+     * exactly for class indices; for one-hot or probability rows the weight of a row is
+     * Σ_j w_j·y_j (PyTorch divides those by the batch size instead). A batch whose weights
+     * are all 0 adds nothing. The loss reported per epoch is this weighted loss; validation
+     * and nn_evaluate are unweighted. Each finite and >= 0, not all 0. */
+    const float *class_weights;
+    int n_class_weights;  /**< how many class_weights there are: the output's units (CE) or 2 (BCE) */
 } nn_train_opts;
 
 /** 10 epochs, batch 32, learning rate 0.01, NN_LOSS_AUTO, shuffle seed 0. */

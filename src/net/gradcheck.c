@@ -40,11 +40,13 @@ static void act_row(nn_act act, double param, const double *s, int n_slopes, dou
 }
 
 /* The mean loss of one batch from the output layer's z (logits) and a = g(z), in double:
- * nn_loss's formulas (MSE on a; BCE and CE on the logits). */
-static double loss_of(nn_loss loss, int B, int O, const double *z, const double *a,
-                      const float *Y, int ycols)
+ * nn_loss's formulas (MSE on a; BCE and CE on the logits), with class weights w (or NULL):
+ * Σ w·l / Σ w, a sample weighing w_y (CE class index), Σ_j w_j·y_j (CE rows), an element
+ * w_0·(1 − y) + w_1·y (BCE). */
+static double loss_of(nn_loss loss, const float *w, int B, int O, const double *z,
+                      const double *a, const float *Y, int ycols)
 {
-    double total = 0.0;
+    double total = 0.0, weight = 0.0;
     for (int r = 0; r < B; r++) {
         const double *zr = z + (size_t)r * O, *ar = a + (size_t)r * O;
         const float *y = Y + (size_t)r * ycols;
@@ -55,25 +57,39 @@ static double loss_of(nn_loss loss, int B, int O, const double *z, const double 
             for (int j = 0; j < O; j++)
                 sum += exp(zr[j] - max);
             double lse = max + log(sum);
-            if (nn__loss_uses_indices(loss, O, ycols))
-                total += lse - zr[(int)y[0]];
-            else
-                for (int j = 0; j < O; j++)
-                    total += y[j] * (lse - zr[j]);
+            if (nn__loss_uses_indices(loss, O, ycols)) {
+                int k = (int)y[0];
+                double wk = w ? w[k] : 1.0;
+                total += wk * (lse - zr[k]);
+                weight += wk;
+            } else {
+                for (int j = 0; j < O; j++) {
+                    double v = w ? (double)w[j] * y[j] : y[j];
+                    total += v * (lse - zr[j]);
+                    weight += w ? v : 0.0;
+                }
+                weight += w ? 0.0 : 1.0; /* unweighted rows count 1 each, whatever Σy is */
+            }
+        } else if (loss == NN_LOSS_BCE) {
+            for (int j = 0; j < O; j++) {
+                double wj = w ? w[0] * (1.0 - y[j]) + w[1] * (double)y[j] : 1.0;
+                total += wj * (fmax(zr[j], 0.0) - zr[j] * y[j] + log1p(exp(-fabs(zr[j]))));
+                weight += wj;
+            }
         } else {
             for (int j = 0; j < O; j++)
-                total += loss == NN_LOSS_BCE
-                             ? fmax(zr[j], 0.0) - zr[j] * y[j] + log1p(exp(-fabs(zr[j])))
-                             : (ar[j] - y[j]) * (ar[j] - y[j]);
+                total += (ar[j] - y[j]) * (ar[j] - y[j]);
+            weight += O;
         }
     }
-    return total / (loss == NN_LOSS_CE ? (double)B : (double)B * O);
+    return weight > 0.0 ? total / weight : 0.0;
 }
 
 /* The loss of the network with parameters p (P doubles, laid out as m->params) on X, Y.
  * buf holds 3 · B · max(O) doubles: a layer's input, its z, its a. */
 static double reference_loss(const nn_model *m, const double *p, const nn_mat *X,
-                             const nn_mat *Y, nn_loss loss, double *buf, size_t width)
+                             const nn_mat *Y, nn_loss loss, const float *w, double *buf,
+                             size_t width)
 {
     int B = X->rows;
     double *in = buf, *z = buf + (size_t)B * width, *a = z + (size_t)B * width;
@@ -94,7 +110,7 @@ static double reference_loss(const nn_model *m, const double *p, const nn_mat *X
         for (int r = 0; r < B; r++)
             act_row(L->act, L->act_param, s, L->n_slopes, a + (size_t)r * O, O);
         if (l == m->n_layers - 1)
-            return loss_of(loss, B, O, z, a, Y->data, Y->cols);
+            return loss_of(loss, w, B, O, z, a, Y->data, Y->cols);
         memcpy(in, a, (size_t)B * O * sizeof *in);
     }
     return NAN; /* not reached: a model has at least one layer */
@@ -161,9 +177,9 @@ static void compare(nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss loss,
         size_t i = (size_t)((double)k * (double)P / (double)count); /* spread over all layers */
         double v = p[i], h = o->h > 0.0 ? o->h : 1e-6 * fmax(1.0, fabs(v));
         p[i] = v + h;
-        double plus = reference_loss(m, p, X, Y, loss, buf, width);
+        double plus = reference_loss(m, p, X, Y, loss, o->class_weights, buf, width);
         p[i] = v - h;
-        double minus = reference_loss(m, p, X, Y, loss, buf, width);
+        double minus = reference_loss(m, p, X, Y, loss, o->class_weights, buf, width);
         p[i] = v;
         double numeric = (plus - minus) / (2.0 * h), analytic = m->grads[i];
         double ratio = fabs(analytic - numeric) / (atol + rtol * fabs(numeric));
@@ -210,6 +226,9 @@ nn_status nn_grad_check(nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss l
         return nn__fail(m->errmsg, NN_ERR_INVALID_ARG, "%s: opts has h %g, atol %g, rtol %g; "
                         "each must be finite and >= 0", fn, o.h, o.atol, o.rtol);
     nn_status s = nn__check_data(m, fn, X, "X", Y, "Y", loss, &loss);
+    if (s == NN_OK)
+        s = nn__check_class_weights(m->errmsg, fn, "opts.class_weights", loss,
+                                    nn__out_layer(m)->n_out, o.class_weights, o.n_class_weights);
     if (s != NN_OK)
         return s;
     size_t P = m->n_params, n_layers = (size_t)m->n_layers;
@@ -226,7 +245,7 @@ nn_status nn_grad_check(nn_model *m, const nn_mat *X, const nn_mat *Y, nn_loss l
     if (s == NN_OK) {
         /* The analytic gradient: the library's forward (no dropout) and backward. */
         nn__forward(m, X->data, X->rows, false);
-        nn__backward(m, X->data, X->rows, Y->data, Y->cols, loss, false);
+        nn__backward(m, X->data, X->rows, Y->data, Y->cols, loss, o.class_weights, false);
         s = nn__grad_compare(m, X, Y, loss, &o, result);
     } else {
         s = nn__no_memory(m, fn, "the check's workspace");

@@ -29,6 +29,12 @@ bool nn__loss_uses_indices(nn_loss loss, int O, int ycols);
  * in msg (may be NULL). */
 nn_status nn__loss_check_targets(char *msg, const char *fn, const char *yname, nn_loss loss,
                                  int B, int O, const float *Y, int ycols);
+/* How many class weights the (resolved) loss takes for O outputs: O (CE), 2 (BCE), 0 (MSE). */
+int nn__class_weight_count(nn_loss loss, int O);
+/* The class weights w (n of them; w NULL and n 0: none) in the field of fn suit the loss:
+ * the right count, each finite and >= 0, not all 0. NN_ERR_INVALID_ARG described in msg. */
+nn_status nn__check_class_weights(char *msg, const char *fn, const char *field, nn_loss loss,
+                                  int O, const float *w, int n);
 /* Names for messages and summaries: "softmax", "cross-entropy", ... */
 const char *nn__act_name(nn_act act);
 const char *nn__loss_name(nn_loss loss);
@@ -37,8 +43,9 @@ const char *nn__loss_name(nn_loss loss);
  * elements on the right side of 0.5 (BCE), none (MSE). */
 double nn__loss(nn_loss loss, int B, int O, const float *Out, const float *Y, int ycols,
                 float *dOut, long *correct);
-/* nn__loss with cross-entropy's rows split over the pool (the same bits). */
-double nn__loss_mt(nn__pool *pool, nn_loss loss, int B, int O, const float *Out,
+/* nn__loss with class weights w (checked; NULL: none) and cross-entropy's rows split over
+ * the pool (the same bits as one thread). */
+double nn__loss_mt(nn__pool *pool, nn_loss loss, const float *w, int B, int O, const float *Out,
                    const float *Y, int ycols, float *dOut, long *correct);
 
 bool nn__init_valid(nn_init init);
@@ -138,10 +145,10 @@ void nn__forward(nn_model *m, const float *X, int B, bool training);
  * (nn__loss). The loss is resolved and Y checked by the caller. */
 double nn__forward_loss(nn_model *m, int B, const float *Y, int ycols, nn_loss loss,
                         long *correct);
-/* The loss of the last forward, whose input was X (B rows), and every gradient, set or (if
- * accumulate) added to dW, db, ds. */
+/* The loss of the last forward, whose input was X (B rows), with class weights w (checked;
+ * NULL: none), and every gradient, set or (if accumulate) added to dW, db, ds. */
 double nn__backward(nn_model *m, const float *X, int B, const float *Y, int ycols,
-                    nn_loss loss, bool accumulate);
+                    nn_loss loss, const float *w, bool accumulate);
 /* After the backward pass of X (B rows), before the weight products: true only if every
  * gradient is surely finite, judged from the products' operands (dZ, the layers' inputs,
  * PReLU's ds) rather than from the gradients themselves. False means: scan them. */
@@ -155,6 +162,7 @@ typedef struct nn__batch {
     int rows;     /* B, at most the workspace's cap */
     float *Ybuf;  /* (B, Y cols) where the batch's targets are gathered */
     nn_loss loss;
+    const float *class_weights; /* checked, or NULL */
 } nn__batch;
 /* Forward, loss, backward and the update with prepared options o and rate lr: plain SGD
  * inside the weight products when it rounds the same, otherwise dW and nn__optim_apply.

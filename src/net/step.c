@@ -34,16 +34,16 @@ static const float *layer_input(const nn_model *m, const float *X, int l)
     return l > 0 ? nn__dense_output(&m->layers[l - 1], m->dropped) : X;
 }
 
-/* The loss of the last forward against Y and, if backprop, its gradient: with respect to the
- * output layer's Z for CE and BCE, which are taken from the logits (fused with their
- * activation: dZ = (a - y)/n comes straight out of the loss), or to its A for MSE, which
- * nn__dense_backward then chains through g'. *on_logits says which. */
+/* The loss of the last forward against Y, with class weights w (or NULL), and, if backprop,
+ * its gradient: with respect to the output layer's Z for CE and BCE, which are taken from the
+ * logits (fused with their activation: dZ = (a - y)/n comes straight out of the loss), or to
+ * its A for MSE, which nn__dense_backward then chains through g'. *on_logits says which. */
 static double output_loss(nn_model *m, int B, const float *Y, int ycols, nn_loss loss,
-                          bool backprop, long *correct, bool *on_logits)
+                          const float *w, bool backprop, long *correct, bool *on_logits)
 {
     nn__layer *out = &m->layers[m->n_layers - 1];
     *on_logits = loss != NN_LOSS_MSE;
-    return nn__loss_mt(m->pool, loss, B, out->n_out, *on_logits ? out->Z : out->A, Y, ycols,
+    return nn__loss_mt(m->pool, loss, w, B, out->n_out, *on_logits ? out->Z : out->A, Y, ycols,
                        backprop ? out->dZ : NULL, correct);
 }
 
@@ -51,7 +51,7 @@ double nn__forward_loss(nn_model *m, int B, const float *Y, int ycols, nn_loss l
                         long *correct)
 {
     bool on_logits;
-    return output_loss(m, B, Y, ycols, loss, false, correct, &on_logits);
+    return output_loss(m, B, Y, ycols, loss, NULL, false, correct, &on_logits);
 }
 
 /* ------------------------------------------------------------- backward */
@@ -59,10 +59,10 @@ double nn__forward_loss(nn_model *m, int B, const float *Y, int ycols, nn_loss l
 /* The loss, then from the output layer down every layer's dZ, db and (PReLU) ds. Each
  * dX = dZ·W uses the weights of the forward pass, so all of them come before any step. */
 static double backward_deltas(nn_model *m, int B, const float *Y, int ycols, nn_loss loss,
-                              bool accumulate, long *correct)
+                              const float *w, bool accumulate, long *correct)
 {
     bool on_logits;
-    double value = output_loss(m, B, Y, ycols, loss, true, correct, &on_logits);
+    double value = output_loss(m, B, Y, ycols, loss, w, true, correct, &on_logits);
     for (int l = m->n_layers - 1; l >= 0; l--) {
         bool have_dz = l == m->n_layers - 1 && on_logits;
         float *dX = l > 0 ? m->layers[l - 1].dZ : NULL; /* the input's gradient is not needed */
@@ -79,9 +79,9 @@ static void weight_grads(nn_model *m, const float *X, int B, nn__weight_sink sin
 }
 
 double nn__backward(nn_model *m, const float *X, int B, const float *Y, int ycols,
-                    nn_loss loss, bool accumulate)
+                    nn_loss loss, const float *w, bool accumulate)
 {
-    double value = backward_deltas(m, B, Y, ycols, loss, accumulate, NULL);
+    double value = backward_deltas(m, B, Y, ycols, loss, w, accumulate, NULL);
     weight_grads(m, X, B, accumulate ? NN__SINK_ADD : NN__SINK_SET, 0.0f);
     return value;
 }
@@ -235,7 +235,7 @@ nn_status nn__train_step(nn_model *m, const nn__batch *b, const nn_optim_opts *o
     }
     forward_layers(m, X, B, true, b->loss == NN_LOSS_MSE);
     /* Not accumulated: the products write dW afresh, so no zero_grad pass is needed. */
-    double value = backward_deltas(m, B, Y, b->Y->cols, b->loss, false, hits);
+    double value = backward_deltas(m, B, Y, b->Y->cols, b->loss, b->class_weights, false, hits);
     *loss_value = value;
     /* The operands vouch for the gradients almost always; a scan of every gradient (a pass
      * over all P parameters) then is not needed. At one row the two updates below give the
@@ -300,7 +300,7 @@ nn_status nn_backward(nn_model *m, const nn_mat *Y, nn_loss loss, float *loss_va
                                  &loss);
     if (s != NN_OK)
         return s;
-    double value = nn__backward(m, m->X, m->batch, Y->data, Y->cols, loss, true);
+    double value = nn__backward(m, m->X, m->batch, Y->data, Y->cols, loss, NULL, true);
     if (loss_value)
         *loss_value = (float)value;
     return NN_OK;

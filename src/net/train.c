@@ -56,7 +56,7 @@ static nn_status run_epoch(nn_model *m, const nn_mat *X, const nn_mat *Y, const 
 {
     for (int start = 0; start < N; start += o->batch_size) {
         int B = N - start < o->batch_size ? N - start : o->batch_size;
-        nn__batch batch = {X, Y, order + start, B, Ybuf, loss};
+        nn__batch batch = {X, Y, order + start, B, Ybuf, loss, o->class_weights};
         long batch_hits = 0;
         double value;
         nn_status s = nn__train_step(m, &batch, &o->optim, lr, &value, &batch_hits);
@@ -189,6 +189,10 @@ nn_status nn_train(nn_model *m, const nn_mat *X, const nn_mat *Y, const nn_train
     nn_status s = check_opts(m, &o);
     if (s == NN_OK)
         s = nn__check_data(m, "nn_train", X, "X", Y, "Y", o.loss, &loss);
+    if (s == NN_OK)
+        s = nn__check_class_weights(m->errmsg, "nn_train", "opts.class_weights", loss,
+                                    nn__out_layer(m)->n_out, o.class_weights,
+                                    o.n_class_weights);
     if (s == NN_OK && o.X_val) {
         nn_loss val_loss;
         s = nn__check_data(m, "nn_train", o.X_val, "opts.X_val", o.Y_val, "opts.Y_val", o.loss,
