@@ -72,6 +72,15 @@ cmake -S tests/consumer -B "$work/add_subdirectory" -DNN_CONSUME=add_subdirector
   -DNN_SOURCE_DIR="$root" >/dev/null
 cmake --build "$work/add_subdirectory" >/dev/null
 run "$work/add_subdirectory/consumer"
+# The consumer set no CMAKE_BUILD_TYPE: libnn must still be built optimised (-O2).
+cmake --build "$work/add_subdirectory" --target clean >/dev/null
+cmake --build "$work/add_subdirectory" --target nn -- VERBOSE=1 >"$work/sub-build.log"
+if ! grep -q -- "-O2 .*src/net/train.c" "$work/sub-build.log"; then
+  echo "libnn as a subproject with no CMAKE_BUILD_TYPE was built without -O2:"
+  grep "src/net/train.c" "$work/sub-build.log"
+  exit 1
+fi
+echo "   with no CMAKE_BUILD_TYPE, libnn is built with -O2"
 # As a subproject libnn adds no install rules, and none of its tests, examples or benchmarks.
 cmake --install "$work/add_subdirectory" --prefix "$work/sub-prefix" >/dev/null
 [ ! -e "$work/sub-prefix" ] || { echo "add_subdirectory installed: $(find "$work/sub-prefix")"; exit 1; }
