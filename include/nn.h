@@ -57,6 +57,12 @@
 extern "C" {
 #endif
 
+/* libnn is compiled with hidden visibility: what this header declares, and nothing else, is
+ * exported from libnn.so (the internal nn__ functions stay inside it). */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
 /* ---------------------------------------------------------------- version */
 
 /* The define lines stay bare: CMake reads the version from them (CMakeLists.txt). */
@@ -800,6 +806,10 @@ typedef struct nn_export_c_info {
  * NN_ERR_IO; NN_ERR_NOMEM (the self-test's outputs are computed with the model's allocator). */
 nn_status nn_model_export_c(nn_model *model, const char *path, const nn_export_c_opts *opts,
                             nn_export_c_info *info);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }
