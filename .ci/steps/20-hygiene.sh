@@ -18,6 +18,17 @@ for name in $nanomsg; do
 done
 echo "symbols: all prefixed, none of nanomsg's"
 
+# The README's API table names every function nn.h declares, and its heading counts them.
+declared=$(grep -oE '\bnn_[a-z0-9_]+\(' include/nn.h | tr -d '(' | sort -u)
+listed=$(sed -n '/^## The API, grouped by task/,/^Your own loop/p' README.md |
+  grep -oE '`nn_[a-z0-9_]+`' | tr -d '`' | sort -u)
+missing=$(comm -23 <(echo "$declared") <(echo "$listed"))
+[ -z "$missing" ] || { echo "nn.h declares functions the README's API table lacks:"; echo "$missing"; exit 1; }
+count=$(echo "$declared" | wc -l)
+grep -q "^## The API, grouped by task ($count functions)" README.md ||
+  { echo "the README's API heading does not say $count functions"; exit 1; }
+echo "README: the API table names all $count functions of nn.h"
+
 CC=clang cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNN_BUILD_TESTS=ON \
   -DNN_BUILD_EXAMPLES=OFF -DNN_BUILD_BENCH=OFF -DNN_INSTALL=OFF \
   -DCMAKE_C_FLAGS="-fsanitize=thread" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" >/dev/null
