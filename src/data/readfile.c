@@ -78,7 +78,9 @@ nn_status nn__read_whole(const char *path, bool regular_only, nn_alloc_fn alloc,
     else
         s = read_stream(f, regular ? &st : NULL, alloc, user, data, len, cap);
     int read_errno = errno;
-    if (fclose(f) != 0 && s == NN_OK && !regular_only) {
+    /* A close that fails may mean a read failed unseen (NFS reports errors late): the
+     * bytes are not trusted then. */
+    if (fclose(f) != 0 && s == NN_OK) {
         read_errno = errno;
         alloc(user, *data, *cap, 0);
         s = NN_ERR_IO;

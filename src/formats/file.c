@@ -26,9 +26,11 @@ static FILE *temp_open(const char *path, char *tmp, size_t tmp_size)
         int n = snprintf(tmp, tmp_size, "%s.%d.tmp", path, k);
         if (n < 0 || (size_t)n >= tmp_size)
             return NULL;
-        /* "x": a name already taken (another writer's, a crash's leftover) is never reused. */
+        /* "x": a name already taken (another writer's, a crash's leftover) is never reused,
+         * and only that makes the next name worth a try; any other failure (no permission,
+         * no space, no such directory) would fail for every name. */
         FILE *f = fopen(tmp, "wbx");
-        if (f)
+        if (f || errno != EEXIST)
             return f;
     }
     return NULL;
