@@ -157,7 +157,8 @@ typedef struct nn_mat {
 
 /** A view of caller memory; nothing is copied or allocated, nothing is to be freed. */
 nn_mat nn_mat_wrap(float *data, int rows, int cols);
-/** Allocates a zero-filled (rows, cols) matrix with the C library's calloc. */
+/** Allocates a zero-filled (rows, cols) matrix with the C library's calloc. NN_ERR_NOMEM,
+ * without asking calloc, for one over PTRDIFF_MAX bytes (INT_MAX × INT_MAX, say). */
 nn_status nn_mat_alloc(nn_mat *m, int rows, int cols);
 /** Frees what nn_mat_alloc allocated and zeroes *m; NULL or an empty matrix is fine. */
 void nn_mat_free(nn_mat *m);

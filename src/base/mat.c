@@ -1,5 +1,6 @@
 /* The public matrix type and its operations. */
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,11 @@ nn_status nn_mat_alloc(nn_mat *m, int rows, int cols)
 {
     if (!m || rows <= 0 || cols <= 0)
         return NN_ERR_INVALID_ARG;
-    float *data = calloc((size_t)rows, (size_t)cols * sizeof *data); /* calloc checks overflow */
+    /* No object may be larger than PTRDIFF_MAX bytes (pointer differences must fit): a
+     * larger matrix, such as INT_MAX × INT_MAX, is refused without asking calloc. */
+    if ((size_t)rows > (size_t)PTRDIFF_MAX / sizeof(float) / (size_t)cols)
+        return NN_ERR_NOMEM;
+    float *data = calloc((size_t)rows, (size_t)cols * sizeof *data);
     if (!data)
         return NN_ERR_NOMEM;
     *m = nn_mat_wrap(data, rows, cols);
