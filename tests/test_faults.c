@@ -587,6 +587,24 @@ static nn_status call_quantize(fixture *f)
 
 static nn_status call_quant_predict(fixture *f) { return nn_quant_predict(f->quant, &f->X, &f->Out); }
 
+static nn_status call_quant_evaluate(fixture *f)
+{
+    nn_quant_report r;
+    return nn_quant_evaluate(f->model, f->quant, &f->X, &f->Y, &r);
+}
+
+static nn_status call_summary(fixture *f)
+{
+    char text[1024];
+    return nn_model_summary(f->model, text, sizeof text, NULL);
+}
+
+static nn_status call_backward(fixture *f)
+{
+    nn_status s = nn_forward(f->model, &f->X, NULL);
+    return s == NN_OK ? nn_backward(f->model, &f->Y, NN_LOSS_CE, NULL) : s;
+}
+
 static nn_status call_mat_alloc(fixture *f) { return nn_mat_alloc(&f->loaded, 300, 7); }
 
 static nn_status call_csv(fixture *f)
@@ -672,6 +690,8 @@ static const scenario allocating[] = {
     {"nn_quantize", setup_model, call_quantize, true},
     {"nn_quant_predict", setup_quantized, call_quant_predict, true},
     {"nn_model_export_c (self-test, header)", setup_c_file, call_export_c, true},
+    {"nn_quant_evaluate", setup_quantized, call_quant_evaluate, true},
+    {"nn_backward", setup_model, call_backward, true},
     {"nn_mat_alloc", setup_model, call_mat_alloc, false},
     {"nn_csv_load (gzip)", setup_csv, call_csv, false},
     {"nn_idx_load", setup_idx, call_idx, false},
@@ -699,12 +719,13 @@ static void test_allocation_faults(void **state)
                   sizeof allocating / sizeof allocating[0], t.calls, t.points);
 }
 
-/* Writing allocates nothing (the temporary name is on the stack): a full memory cannot
- * fail a save. */
+/* Writing allocates nothing (the temporary name is on the stack), nor does the summary: a
+ * full memory cannot fail them. */
 static void test_writers_allocate_nothing(void **state)
 {
     (void)state;
     static const scenario writers[] = {
+        {"nn_model_summary", setup_model, call_summary, true},
         {"nn_model_save", setup_old_file, call_save, true},
         {"nn_model_save_checkpoint", setup_old_file, call_checkpoint, true},
         {"nn_model_export_onnx", setup_onnx, call_onnx, true},
