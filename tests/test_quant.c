@@ -197,6 +197,16 @@ static void test_accuracy(void **state)
     nn_model_destroy(m);
 }
 
+/* The model's message holds every one of the facts (names and numbers). */
+static void assert_says(const nn_model *m, const char *const *facts)
+{
+    const char *msg = nn_model_errmsg(m);
+    for (; *facts; facts++)
+        if (!strstr(msg, *facts))
+            fail_msg("the message \"%s\" lacks \"%s\"", msg, *facts);
+}
+#define SAYS(m, ...) assert_says(m, (const char *const[]){__VA_ARGS__, NULL})
+
 static void test_refusals(void **state)
 {
     (void)state;
@@ -207,18 +217,31 @@ static void test_refusals(void **state)
     nn_mat X = nn_mat_wrap(x, 2, 3), wide = nn_mat_wrap(x, 1, 6);
     nn_quant *q = NULL;
     assert_int_equal(nn_quantize(m, &X, NULL, &q), NN_ERR_INVALID_ARG); /* hidden softmax */
+    SAYS(m, "nn_quantize", "layer 0", "softmax", "last");
     assert_null(q);
     nn_model_destroy(m);
     layers[0].act = NN_ACT_RELU;
     assert_int_equal(nn_model_create(3, layers, 2, NULL, &m), NN_OK);
     assert_int_equal(nn_quantize(m, &wide, NULL, &q), NN_ERR_SHAPE);
+    SAYS(m, "X_calib", "(1, 6)", "3 inputs");
     assert_int_equal(nn_quantize(m, &X, &(nn_quant_opts){.calib = 2}, &q), NN_ERR_INVALID_ARG);
+    SAYS(m, "opts.calib", "2");
     assert_int_equal(nn_quantize(m, &X, &(nn_quant_opts){.percentile = 40.0f}, &q),
                      NN_ERR_INVALID_ARG);
+    SAYS(m, "opts.percentile", "40", "[50, 100]");
     assert_int_equal(nn_quantize(NULL, &X, NULL, &q), NN_ERR_INVALID_ARG);
+    assert_int_equal(nn_quantize(m, &X, NULL, NULL), NN_ERR_INVALID_ARG);
+    SAYS(m, "out is NULL");
     x[2] = NAN;
     assert_int_equal(nn_quantize(m, &X, NULL, &q), NN_ERR_INVALID_ARG);
+    SAYS(m, "X_calib", "not finite");
     x[2] = 0.3f;
+    float *p;
+    nn_model_params(m, &p, NULL);
+    p[5] = INFINITY; /* W0(1, 2) */
+    assert_int_equal(nn_quantize(m, &X, NULL, &q), NN_ERR_INVALID_ARG);
+    SAYS(m, "layer 0", "parameter 5", "inf");
+    p[5] = 0.5f;
     assert_null(q);
     /* a report for a model of another shape */
     assert_int_equal(nn_quantize(m, &X, NULL, &q), NN_OK);
@@ -229,6 +252,7 @@ static void test_refusals(void **state)
     nn_mat Y = nn_mat_wrap(y, 2, 2);
     nn_quant_report r;
     assert_int_equal(nn_quant_evaluate(m2, q, &X, &Y, &r), NN_ERR_INVALID_ARG);
+    SAYS(m2, "nn_quant_evaluate", "shape");
     assert_int_equal(nn_quant_evaluate(m, q, &X, &Y, &r), NN_OK);
     nn_mat out = nn_mat_wrap(y, 2, 1);
     assert_int_equal(nn_quant_predict(q, &X, &out), NN_ERR_SHAPE);

@@ -122,20 +122,27 @@ static nn_status calibrate(nn_model *m, const nn_mat *X, const nn_quant_opts *o,
     int n = 1 + 2 * m->n_layers;
     nn_status s = nn__reserve(m, X->rows < CALIB_ROWS ? X->rows : CALIB_ROWS, 0);
     if (s != NN_OK)
-        return s;
+        return nn__no_memory(m, "nn_quantize", "the calibration's workspace");
     m->batch = 0;
     for (int t = 0; t < n; t++)
         r[t] = (range){.lo = INFINITY, .hi = -INFINITY};
     calib_pass(m, X, r, 0);
     for (int t = 0; t < n; t++)
-        if (tensor_needed(m, t) && (r[t].bad || !(isfinite(r[t].lo) && isfinite(r[t].hi))))
-            return NN_ERR_INVALID_ARG;
+        if (tensor_needed(m, t) && (r[t].bad || !(isfinite(r[t].lo) && isfinite(r[t].hi)))) {
+            int l = (t - 1) / 2;
+            const char *what = t == 0 ? "X_calib itself" : t % 2 ? "the output" : "the logits";
+            if (t == 0)
+                return nn__fail(m->errmsg, NN_ERR_INVALID_ARG, "nn_quantize: X_calib holds a "
+                                "value that is not finite: no int8 range can be calibrated");
+            return nn__fail(m->errmsg, NN_ERR_INVALID_ARG, "nn_quantize: %s of layer %d is "
+                            "not finite on X_calib: no int8 range can be calibrated", what, l);
+        }
     if (o->calib != NN_CALIB_PERCENTILE)
         return NN_OK;
     size_t bytes = (size_t)n * BINS * sizeof(uint32_t);
     uint32_t *bins = nn__alloc(m, NULL, 0, bytes);
     if (!bins)
-        return NN_ERR_NOMEM;
+        return nn__no_memory(m, "nn_quantize", "the calibration histograms");
     memset(bins, 0, bytes);
     for (int t = 0; t < n; t++)
         r[t].bins = bins + (size_t)t * BINS;
@@ -291,40 +298,59 @@ static void quantize_output(const nn__layer *L, nn__qlayer *ql)
 
 static nn_status check_model(const nn_model *m)
 {
+    const char *fn = "nn_quantize";
     for (int l = 0; l < m->n_layers; l++) {
         const nn__layer *L = &m->layers[l];
-        if (L->n_in > NN__QUANT_MAX_INPUTS || (L->act == NN_ACT_SOFTMAX && l < m->n_layers - 1))
-            return NN_ERR_INVALID_ARG;
+        if (L->n_in > NN__QUANT_MAX_INPUTS)
+            return nn__fail(m->errmsg, NN_ERR_INVALID_ARG, "%s: layer %d has %d inputs; the "
+                            "int8 model's 32-bit sums hold at most %d", fn, l, L->n_in,
+                            NN__QUANT_MAX_INPUTS);
+        if (L->act == NN_ACT_SOFTMAX && l < m->n_layers - 1)
+            return nn__fail(m->errmsg, NN_ERR_INVALID_ARG, "%s: layer %d of %d is softmax; "
+                            "the int8 model has softmax only as the last layer", fn, l,
+                            m->n_layers);
         size_t n = (size_t)L->n_out * ((size_t)L->n_in + 1) + (size_t)L->n_slopes;
         for (size_t i = 0; i < n; i++) /* W, b and the slopes are contiguous */
             if (!isfinite(L->W[i]))
-                return NN_ERR_INVALID_ARG;
+                return nn__fail(m->errmsg, NN_ERR_INVALID_ARG, "%s: layer %d's parameter %zu "
+                                "(W, b, slopes in turn) is %g; every parameter must be finite",
+                                fn, l, i, (double)L->W[i]);
     }
     return NN_OK;
 }
 
 nn_status nn_quantize(nn_model *m, const nn_mat *X, const nn_quant_opts *opts, nn_quant **out)
 {
+    const char *fn = "nn_quantize";
     nn_quant_opts o = opts ? *opts : (nn_quant_opts){0};
-    if (!m || !nn__mat_ok(X) || !out ||
-        (o.calib != NN_CALIB_MINMAX && o.calib != NN_CALIB_PERCENTILE) ||
-        (o.percentile != 0.0f && !(o.percentile >= 50.0f && o.percentile <= 100.0f)))
+    if (!m)
         return NN_ERR_INVALID_ARG;
+    if (!out)
+        return nn__fail(m->errmsg, NN_ERR_INVALID_ARG, "%s: out is NULL", fn);
+    if (!nn__mat_ok(X))
+        return nn__bad_mat(m, fn, "X_calib", X);
+    if (o.calib != NN_CALIB_MINMAX && o.calib != NN_CALIB_PERCENTILE)
+        return nn__fail(m->errmsg, NN_ERR_INVALID_ARG, "%s: opts.calib is %d; "
+                        "NN_CALIB_MINMAX (0) or NN_CALIB_PERCENTILE (1)", fn, (int)o.calib);
+    if (o.percentile != 0.0f && !(o.percentile >= 50.0f && o.percentile <= 100.0f))
+        return nn__fail(m->errmsg, NN_ERR_INVALID_ARG, "%s: opts.percentile is %g; 0 (99.99) "
+                        "or in [50, 100]", fn, (double)o.percentile);
     if (X->cols != m->n_in)
-        return NN_ERR_SHAPE;
+        return nn__fail(m->errmsg, NN_ERR_SHAPE, "%s: X_calib is (%d, %d); the model takes "
+                        "%d inputs", fn, X->rows, X->cols, m->n_in);
     nn_status s = check_model(m);
     if (s != NN_OK)
         return s;
     size_t n_ranges = 1 + 2 * (size_t)m->n_layers;
     range *r = nn__alloc(m, NULL, 0, n_ranges * sizeof *r);
     if (!r)
-        return NN_ERR_NOMEM;
+        return nn__no_memory(m, fn, "the calibration ranges");
     s = calibrate(m, X, &o, r);
     size_t bytes = layout(m, NULL, NULL);
     uint8_t *block = s == NN_OK ? nn__alloc(m, NULL, 0, bytes) : NULL;
     if (!block) {
         nn__alloc(m, r, n_ranges * sizeof *r, 0);
-        return s != NN_OK ? s : NN_ERR_NOMEM;
+        return s != NN_OK ? s : nn__no_memory(m, fn, "the int8 model");
     }
     memset(block, 0, bytes);
     nn_quant *q = (nn_quant *)block;
@@ -458,10 +484,14 @@ typedef struct compare_buf {
 nn_status nn_quant_evaluate(nn_model *m, const nn_quant *q, const nn_mat *X, const nn_mat *Y,
                             nn_quant_report *report)
 {
-    if (!m || !q || !report)
+    const char *fn = "nn_quant_evaluate";
+    if (!m)
         return NN_ERR_INVALID_ARG;
+    if (!q || !report)
+        return nn__fail(m->errmsg, NN_ERR_INVALID_ARG, "%s: %s is NULL", fn, q ? "report" : "q");
     if (!nn__quant_fits(m, q))
-        return NN_ERR_INVALID_ARG;
+        return nn__fail(m->errmsg, NN_ERR_INVALID_ARG, "%s: q was not quantized from a model "
+                        "of this one's shape (inputs, layers, units, activations)", fn);
     nn_loss loss;
     nn_status s = nn__check_data(m, "nn_quant_evaluate", X, "X", Y, "Y", NN_LOSS_AUTO, &loss);
     if (s != NN_OK)
@@ -475,7 +505,7 @@ nn_status nn_quant_evaluate(nn_model *m, const nn_quant *q, const nn_mat *X, con
     compare_buf b = {.bytes = 3 * chunk + row_scratch(q)};
     uint8_t *block = nn__alloc(m, NULL, 0, b.bytes);
     if (!block)
-        return NN_ERR_NOMEM;
+        return nn__no_memory(m, fn, "the comparison's outputs");
     b.f = (float *)block, b.a = b.f + (size_t)rows * O, b.z = b.a + (size_t)rows * O;
     b.t = (int8_t *)(block + 3 * chunk);
     long hits = 0;
