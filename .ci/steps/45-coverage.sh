@@ -2,12 +2,12 @@
 # Branch coverage of src/ by the whole ctest suite (unit tests, the examples, the fuzz corpora
 # replayed), measured with gcc's --coverage and gcovr. The step prints every file's figure
 # with the lines of its uncovered branches, and fails below NN_MIN_BRANCH_COVERAGE percent:
-# the figure when the gate was set (90.3% on an AVX-512 machine, December 2026), less a
+# the figure when the gate was last raised (91.3% on an AVX-512 machine, December 2026), less a
 # point for machines whose CPU takes fewer of the kernels' paths. Raise it as tests are added,
 # toward 95.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-min=${NN_MIN_BRANCH_COVERAGE:-89}
+min=${NN_MIN_BRANCH_COVERAGE:-90}
 build=build-coverage
 rm -rf "$build"
 # -fprofile-update=atomic: the worker pool's threads update the counters too, and plain
