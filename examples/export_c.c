@@ -64,7 +64,7 @@ static nn_status load(const char *dir, const char *name, nn_mat *out)
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.gz", dir, name);
     nn_error err;
-    nn_status s = nn_idx_load(path, out, &err);
+    nn_status s = nn_idx_load(path, NULL, out, &err);
     if (s != NN_OK)
         fprintf(stderr, "export_c: %s (apt-get install dataset-fashion-mnist)\n", err.message);
     return s;

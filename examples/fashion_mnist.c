@@ -56,10 +56,10 @@ static nn_status load(const char *dir, const char *name, nn_mat *out)
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.gz", dir, name);
     nn_error err;
-    nn_status s = nn_idx_load(path, out, &err);
+    nn_status s = nn_idx_load(path, NULL, out, &err);
     if (s == NN_ERR_IO) {
         snprintf(path, sizeof path, "%s/%s", dir, name);
-        s = nn_idx_load(path, out, &err);
+        s = nn_idx_load(path, NULL, out, &err);
     }
     if (s != NN_OK) /* the message names the file and the reason */
         fprintf(stderr, "fashion_mnist: %s\n", err.message);

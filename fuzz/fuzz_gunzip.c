@@ -11,9 +11,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *out = NULL;
     size_t out_len = 0, used = 0;
     const char *why = NULL;
-    if (nn__gunzip(data, size, &out, &out_len, &why) == NN_OK)
+    if (nn__gunzip(data, size, &out, &out_len, &why, NULL, NULL) == NN_OK)
         free(out);
     uint8_t small[4096];
-    nn__inflate(data, size, small, sizeof small, &used, &out_len, &why);
+    nn__inflate(data, size, small, sizeof small, &used, &out_len, &why, NULL, NULL);
     return 0;
 }

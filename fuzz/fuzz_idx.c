@@ -6,7 +6,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     nn_mat out = {0};
-    if (nn__idx_parse(data, size, &out, NULL) == NN_OK)
+    if (nn__idx_parse(data, size, &out, NULL, NULL, NULL) == NN_OK)
         nn_mat_free(&out);
     return 0;
 }

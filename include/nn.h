@@ -147,6 +147,11 @@ nn_status nn_rng_shuffle(nn_rng *rng, int *items, int n);
 
 /* --------------------------------------------------------------- matrices */
 
+/** realloc-shaped allocator (Lua's lua_Alloc): nsize == 0 frees ptr and returns NULL;
+ * otherwise returns a block of nsize bytes holding the first min(osize, nsize) bytes of ptr
+ * (ptr NULL: a new block), or NULL on failure, leaving ptr untouched. */
+typedef void *(*nn_alloc_fn)(void *user, void *ptr, size_t osize, size_t nsize);
+
 /** A row-major matrix: element (r, c) is data[r * cols + c]. It either owns its data
  * (nn_mat_alloc / nn_mat_free) or wraps memory the caller owns (nn_mat_wrap). */
 typedef struct nn_mat {
@@ -162,6 +167,13 @@ nn_mat nn_mat_wrap(float *data, int rows, int cols);
 nn_status nn_mat_alloc(nn_mat *m, int rows, int cols);
 /** Frees what nn_mat_alloc allocated and zeroes *m; NULL or an empty matrix is fine. */
 void nn_mat_free(nn_mat *m);
+/** nn_mat_alloc with the caller's allocator alloc(user) (NULL: the C library's calloc): a
+ * block of rows·cols·sizeof(float) bytes, zero-filled. Free it with nn_mat_free_with and the
+ * same allocator. */
+nn_status nn_mat_alloc_with(nn_mat *m, int rows, int cols, nn_alloc_fn alloc, void *user);
+/** Frees a matrix from nn_mat_alloc_with (or a reader given alloc) through the same alloc and
+ * user (NULL: nn_mat_free), and zeroes *m; NULL or an empty matrix is fine. */
+void nn_mat_free_with(nn_mat *m, nn_alloc_fn alloc, void *user);
 
 /** C = alpha·op(A)·op(B) + beta·C, op(X) = Xᵀ when trans_x is true.
  * op(A) is (M, K), op(B) is (K, N), C is (M, N); C must not overlap A or B.
@@ -250,10 +262,6 @@ typedef struct nn_layer_spec {
                           the last layer. */
 } nn_layer_spec;
 
-/** realloc-shaped allocator (Lua's lua_Alloc): nsize == 0 frees ptr and returns NULL;
- * otherwise returns a block of nsize bytes holding the first min(osize, nsize) bytes of ptr
- * (ptr NULL: a new block), or NULL on failure, leaving ptr untouched. */
-typedef void *(*nn_alloc_fn)(void *user, void *ptr, size_t osize, size_t nsize);
 
 /** How to build a model; NULL or zeroed: seed 0, the C library's allocator, one thread. */
 typedef struct nn_model_opts {
@@ -530,9 +538,11 @@ nn_status nn_evaluate(nn_model *model, const nn_mat *X, const nn_mat *Y, nn_loss
 
 /* Readers. Each reads the whole file, and gunzips it first if it is gzip-compressed (one
  * gzip member, as `gzip` writes; CRC-32 and size are verified). Every size a file declares is
- * checked against the bytes it really has before anything is allocated for it. On success the
- * matrices are allocated with the C library (free them with nn_mat_free); on any failure
- * nothing is allocated and the outputs are unchanged: a file is never half-loaded.
+ * checked against the bytes it really has before anything is allocated for it. Every block
+ * a reader allocates, the file's bytes and the result included, comes from the allocator in
+ * its options, or from the C library when there is none: then free the matrices with
+ * nn_mat_free, otherwise with nn_mat_free_with and that allocator. On any failure nothing
+ * stays allocated and the outputs are unchanged: a file is never half-loaded.
  * Statuses: NN_ERR_IO (cannot open or read), NN_ERR_FORMAT (malformed, truncated,
  * inconsistent, corrupted), NN_ERR_NOMEM. */
 
@@ -551,6 +561,8 @@ typedef struct nn_csv_opts {
     bool header;            /**< the first non-blank line names the columns: it is skipped */
     int n_targets;          /**< columns that go to Y (0 → 1) */
     const int *target_cols; /**< their 0-based indices, in Y's order; NULL → the last n_targets */
+    nn_alloc_fn alloc;      /**< NULL: the C library's */
+    void *alloc_user;       /**< passed to alloc */
 } nn_csv_opts;
 
 /** Loads a numeric CSV file: one sample per line, every line with the same number of fields,
@@ -563,11 +575,18 @@ typedef struct nn_csv_opts {
 nn_status nn_csv_load(const char *path, const nn_csv_opts *opts, nn_mat *X, nn_mat *Y,
                       nn_csv_error *err);
 
+/** How to read an IDX file; NULL or zeroed: the C library's allocator. */
+typedef struct nn_idx_opts {
+    nn_alloc_fn alloc; /**< NULL: the C library's */
+    void *alloc_user;  /**< passed to alloc */
+} nn_idx_opts;
+
 /** Loads an IDX file (the MNIST / Fashion-MNIST format, `*-idx3-ubyte[.gz]`): any element type
  * (u8, i8, i16, i32, f32, f64), values converted to float unscaled. The first dimension gives
  * the rows, the product of the others the columns: images (N, 28·28), labels (N, 1) — class
- * indices as the losses take them. err (may be NULL) gets the status and its detail. */
-nn_status nn_idx_load(const char *path, nn_mat *out, nn_error *err);
+ * indices as the losses take them. opts may be NULL; err (may be NULL) gets the status and
+ * its detail. */
+nn_status nn_idx_load(const char *path, const nn_idx_opts *opts, nn_mat *out, nn_error *err);
 
 /* Preparation. Transforms write into matrices the caller provides (nothing is allocated). */
 

@@ -211,10 +211,10 @@ static void test_file_errors_name_path_and_reason(void **state)
     nn_model_destroy(m);
 
     nn_mat M;
-    assert_int_equal(nn_idx_load("/nonexistent-dir/x.idx", &M, &err), NN_ERR_IO);
+    assert_int_equal(nn_idx_load("/nonexistent-dir/x.idx", NULL, &M, &err), NN_ERR_IO);
     assert_int_equal(err.status, NN_ERR_IO);
     expect_mentions(err.message, "nn_idx_load", "/nonexistent-dir/x.idx", strerror(ENOENT));
-    assert_int_equal(nn_idx_load(fixture("bad-crc.idx.gz"), &M, &err), NN_ERR_FORMAT);
+    assert_int_equal(nn_idx_load(fixture("bad-crc.idx.gz"), NULL, &M, &err), NN_ERR_FORMAT);
     expect_mentions(err.message, "bad-crc.idx.gz", "CRC");
 
     nn_csv_error ce;

@@ -620,7 +620,7 @@ static nn_status call_csv(fixture *f)
 static nn_status call_idx(fixture *f)
 {
     nn_error e;
-    nn_status s = nn_idx_load(f->input, &f->loaded, &e);
+    nn_status s = nn_idx_load(f->input, NULL, &f->loaded, &e);
     if (s != NN_OK && !e.message[0])
         fail_msg("nn_idx_load failed without a message");
     return s;
@@ -756,6 +756,62 @@ static void test_absurd_sizes_refused_without_allocating(void **state)
     }
 }
 
+/* The readers given an allocator take every block from it, the C library's none; each of
+ * its allocations failed once and for ever is NN_ERR_NOMEM with nothing left allocated. */
+static void test_readers_use_the_callers_allocator(void **state)
+{
+    (void)state;
+    static const char *files[] = {"header-crlf.csv.gz", "semicolon.csv", "images-u8.idx",
+                                  "images-u8.idx.gz", "labels-u8.idx"};
+    long points = 0;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/%s", NN_TEST_DATA_DIR, files[i]);
+        bool csv = strstr(files[i], ".csv") != NULL;
+        long n = 0;
+        for (long k = 0; k == 0 || k <= 2 * n; k++) {
+            counting_alloc c = {.fail_at = k > n ? k - n : k, .forever = k > n};
+            if (k == 0)
+                c.fail_at = 0;
+            nn_mat X = {0}, Y = {0};
+            nn_status s;
+            arm(&alloc_plan, COUNT, 0);
+            if (csv) {
+                nn_csv_opts o = {.header = strstr(files[i], "header") != NULL,
+                                 .delimiter = strstr(files[i], "semicolon") ? ';' : 0,
+                                 .alloc = counting_alloc_fn, .alloc_user = &c};
+                s = nn_csv_load(path, &o, &X, &Y, NULL);
+            } else {
+                nn_idx_opts o = {.alloc = counting_alloc_fn, .alloc_user = &c};
+                s = nn_idx_load(path, &o, &X, NULL);
+            }
+            /* counting_alloc_fn's own realloc calls are the only ones the wrapper may see */
+            long libc_calls = disarm(&alloc_plan);
+            if (libc_calls > c.calls || (k == 0 && libc_calls != c.calls))
+                fail_msg("%s: %ld calls to the C library's allocator, %ld through opts.alloc",
+                         files[i], libc_calls, c.calls);
+            if (k == 0) {
+                assert_int_equal(s, NN_OK);
+                n = c.calls;
+                assert_true(n > 0);
+                assert_int_equal(c.live_blocks, csv ? 2 : 1); /* the matrices, nothing else */
+            } else {
+                if (s != NN_ERR_NOMEM)
+                    fail_msg("%s: allocation %ld of %ld failing %s: %s", files[i], c.fail_at, n,
+                             c.forever ? "for ever" : "once", nn_status_message(s));
+                assert_null(X.data);
+                assert_null(Y.data);
+                points++;
+            }
+            nn_mat_free_with(&X, counting_alloc_fn, &c);
+            nn_mat_free_with(&Y, counting_alloc_fn, &c);
+            assert_int_equal(c.live_blocks, 0);
+            assert_int_equal(c.live_bytes, 0);
+        }
+    }
+    print_message("readers with an allocator: %ld failure points, 0 leaks\n", points);
+}
+
 /* Every I/O call of every writer and reader, failed once and for ever: NN_ERR_IO, the old
  * file (or none) at the path, no temporary file. */
 static void test_io_faults(void **state)
@@ -789,6 +845,7 @@ int main(void)
         cmocka_unit_test(test_allocation_faults),
         cmocka_unit_test(test_writers_allocate_nothing),
         cmocka_unit_test(test_absurd_sizes_refused_without_allocating),
+        cmocka_unit_test(test_readers_use_the_callers_allocator),
         cmocka_unit_test(test_io_faults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,7 +8,7 @@
 static void expect_matrix(const char *name, int rows, int cols, const float *want)
 {
     nn_mat m = {0};
-    assert_int_equal(nn_idx_load(fixture(name), &m, NULL), NN_OK);
+    assert_int_equal(nn_idx_load(fixture(name), NULL, &m, NULL), NN_OK);
     assert_int_equal(m.rows, rows);
     assert_int_equal(m.cols, cols);
     for (int i = 0; i < rows * cols; i++)
@@ -47,7 +47,7 @@ static void expect_error(const char *name, nn_status want)
 {
     float sentinel = 42.0f;
     nn_mat m = nn_mat_wrap(&sentinel, 1, 1);
-    assert_int_equal(nn_idx_load(fixture(name), &m, NULL), want);
+    assert_int_equal(nn_idx_load(fixture(name), NULL, &m, NULL), want);
     assert_true(m.rows == 1 && m.cols == 1 && m.data == &sentinel);
 }
 
@@ -94,21 +94,21 @@ static void test_parse_in_memory(void **state)
     for (size_t cut = 0; cut < len; cut++) {
         uint8_t *copy = malloc(cut ? cut : 1);
         memcpy(copy, data, cut);
-        assert_int_equal(nn__idx_parse(copy, cut, &m, NULL), NN_ERR_FORMAT);
+        assert_int_equal(nn__idx_parse(copy, cut, &m, NULL, NULL, NULL), NN_ERR_FORMAT);
         free(copy);
     }
     data[7] = 4; /* 4 images declared, 3 present */
-    assert_int_equal(nn__idx_parse(data, len, &m, NULL), NN_ERR_FORMAT);
+    assert_int_equal(nn__idx_parse(data, len, &m, NULL, NULL, NULL), NN_ERR_FORMAT);
     data[7] = 3;
     data[15] = 1; /* images of 2 x 1: too few pixels declared */
-    assert_int_equal(nn__idx_parse(data, len, &m, NULL), NN_ERR_FORMAT);
+    assert_int_equal(nn__idx_parse(data, len, &m, NULL, NULL, NULL), NN_ERR_FORMAT);
     data[15] = 0; /* a dimension of 0: no data */
-    assert_int_equal(nn__idx_parse(data, 16, &m, NULL), NN_ERR_FORMAT);
+    assert_int_equal(nn__idx_parse(data, 16, &m, NULL, NULL, NULL), NN_ERR_FORMAT);
     assert_null(m.data);
-    assert_int_equal(nn__idx_parse(NULL, len, &m, NULL), NN_ERR_INVALID_ARG);
-    assert_int_equal(nn__idx_parse(data, len, NULL, NULL), NN_ERR_INVALID_ARG);
-    assert_int_equal(nn_idx_load(NULL, &m, NULL), NN_ERR_INVALID_ARG);
-    assert_int_equal(nn_idx_load(fixture("images-u8.idx"), NULL, NULL), NN_ERR_INVALID_ARG);
+    assert_int_equal(nn__idx_parse(NULL, len, &m, NULL, NULL, NULL), NN_ERR_INVALID_ARG);
+    assert_int_equal(nn__idx_parse(data, len, NULL, NULL, NULL, NULL), NN_ERR_INVALID_ARG);
+    assert_int_equal(nn_idx_load(NULL, NULL, &m, NULL), NN_ERR_INVALID_ARG);
+    assert_int_equal(nn_idx_load(fixture("images-u8.idx"), NULL, NULL, NULL), NN_ERR_INVALID_ARG);
     free(data);
 }
 
@@ -131,8 +131,8 @@ static void test_fashion_mnist(void **state)
     if (!readable(labels_path) || !readable(images_path))
         skip(); /* dataset-fashion-mnist is not installed */
     nn_mat labels = {0}, images = {0};
-    assert_int_equal(nn_idx_load(labels_path, &labels, NULL), NN_OK);
-    assert_int_equal(nn_idx_load(images_path, &images, NULL), NN_OK);
+    assert_int_equal(nn_idx_load(labels_path, NULL, &labels, NULL), NN_OK);
+    assert_int_equal(nn_idx_load(images_path, NULL, &images, NULL), NN_OK);
     assert_int_equal(labels.rows, 10000);
     assert_int_equal(labels.cols, 1);
     assert_int_equal(images.rows, 10000);

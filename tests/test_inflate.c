@@ -22,7 +22,7 @@ static void check_gzip_fixture(const char *name, int block_type)
     if (block_type >= 0)
         assert_int_equal(first_block_type(gz), block_type);
     const char *why = NULL;
-    assert_int_equal(nn__gunzip(gz, len, &out, &out_len, &why), NN_OK);
+    assert_int_equal(nn__gunzip(gz, len, &out, &out_len, &why, NULL, NULL), NN_OK);
     assert_int_equal(out_len, want_len);
     assert_memory_equal(out, want, want_len);
     free(out);
@@ -57,10 +57,17 @@ static void test_gzip_empty(void **state)
     (void)state;
     size_t len, out_len = 99;
     uint8_t *gz = fixture_bytes("empty.gz", &len), *out = NULL;
-    assert_int_equal(nn__gunzip(gz, len, &out, &out_len, NULL), NN_OK);
+    assert_int_equal(nn__gunzip(gz, len, &out, &out_len, NULL, NULL, NULL), NN_OK);
     assert_int_equal(out_len, 0);
     free(out);
     free(gz);
+}
+
+/* nn__read_file with the C library's allocator, whose blocks free() takes. */
+static nn_status read_file(const char *path, uint8_t **data, size_t *len)
+{
+    size_t cap;
+    return nn__read_file(path, NULL, NULL, data, len, &cap, NULL);
 }
 
 /* The readers' file access gunzips transparently and passes plain files through. */
@@ -69,21 +76,21 @@ static void test_read_file(void **state)
     (void)state;
     size_t want_len, len;
     uint8_t *want = fixture_bytes("sample.bin", &want_len), *data = NULL;
-    assert_int_equal(nn__read_file(fixture("sample-9.gz"), &data, &len, NULL), NN_OK);
+    assert_int_equal(read_file(fixture("sample-9.gz"), &data, &len), NN_OK);
     assert_int_equal(len, want_len);
     assert_memory_equal(data, want, len);
     free(data);
-    assert_int_equal(nn__read_file(fixture("sample.bin"), &data, &len, NULL), NN_OK);
+    assert_int_equal(read_file(fixture("sample.bin"), &data, &len), NN_OK);
     assert_int_equal(len, want_len);
     assert_memory_equal(data, want, len);
     free(data);
-    assert_int_equal(nn__read_file(fixture("empty.csv"), &data, &len, NULL), NN_OK);
+    assert_int_equal(read_file(fixture("empty.csv"), &data, &len), NN_OK);
     assert_int_equal(len, 0);
     free(data);
-    assert_int_equal(nn__read_file(fixture("no-such-file"), &data, &len, NULL), NN_ERR_IO);
-    assert_int_equal(nn__read_file(NN_TEST_DATA_DIR, &data, &len, NULL), NN_ERR_IO); /* a folder */
-    assert_int_equal(nn__read_file(fixture("bad-crc.idx.gz"), &data, &len, NULL), NN_ERR_FORMAT);
-    assert_int_equal(nn__read_file(NULL, &data, &len, NULL), NN_ERR_INVALID_ARG);
+    assert_int_equal(read_file(fixture("no-such-file"), &data, &len), NN_ERR_IO);
+    assert_int_equal(read_file(NN_TEST_DATA_DIR, &data, &len), NN_ERR_IO); /* a folder */
+    assert_int_equal(read_file(fixture("bad-crc.idx.gz"), &data, &len), NN_ERR_FORMAT);
+    assert_int_equal(read_file(NULL, &data, &len), NN_ERR_INVALID_ARG);
     free(want);
 }
 
@@ -105,7 +112,7 @@ static nn_status gunzip_bytes(const uint8_t *gz, size_t len, const char **why)
     uint8_t *out = NULL;
     size_t out_len = 0;
     *why = NULL;
-    nn_status s = nn__gunzip(gz, len, &out, &out_len, why);
+    nn_status s = nn__gunzip(gz, len, &out, &out_len, why, NULL, NULL);
     free(out);
     return s;
 }
@@ -283,7 +290,7 @@ static nn_status inflate_writer(const bit_writer *w, size_t cap, uint8_t *out, s
     uint8_t *in = malloc(n ? n : 1);
     memcpy(in, w->buf, n);
     *why = NULL;
-    nn_status s = nn__inflate(in, n, out, cap, &used, out_len, why);
+    nn_status s = nn__inflate(in, n, out, cap, &used, out_len, why, NULL, NULL);
     if (s == NN_OK)
         assert_int_equal(used, n);
     free(in);
@@ -484,12 +491,12 @@ static void test_reports_input_used(void **state)
     memcpy(in, w.buf, n);
     memset(in + n, 0xab, sizeof in - n);
     size_t used = 0, out_len = 0;
-    assert_int_equal(nn__inflate(in, sizeof in, out, sizeof out, &used, &out_len, NULL), NN_OK);
+    assert_int_equal(nn__inflate(in, sizeof in, out, sizeof out, &used, &out_len, NULL, NULL, NULL), NN_OK);
     assert_int_equal(used, n);
     assert_int_equal(out_len, 1);
     assert_int_equal(out[0], 'z');
-    assert_int_equal(nn__inflate(NULL, 1, out, 4, &used, &out_len, NULL), NN_ERR_INVALID_ARG);
-    assert_int_equal(nn__inflate(in, 1, out, 4, NULL, &out_len, NULL), NN_ERR_INVALID_ARG);
+    assert_int_equal(nn__inflate(NULL, 1, out, 4, &used, &out_len, NULL, NULL, NULL), NN_ERR_INVALID_ARG);
+    assert_int_equal(nn__inflate(in, 1, out, 4, NULL, &out_len, NULL, NULL, NULL), NN_ERR_INVALID_ARG);
 }
 
 /* A small fuzz: random bytes, and a real stream with random bytes overwritten, each in a
@@ -515,7 +522,7 @@ static void test_random_input(void **state)
         for (int k = 0; mutate && k < 4; k++)
             in[nn_rng_next(&rng) % n] = (uint8_t)nn_rng_next(&rng);
         size_t used = 0, out_len = 0, cap = nn_rng_next(&rng) % CAP;
-        nn_status s = nn__inflate(in, n, out, cap, &used, &out_len, NULL);
+        nn_status s = nn__inflate(in, n, out, cap, &used, &out_len, NULL, NULL, NULL);
         assert_true(s == NN_OK || s == NN_ERR_FORMAT);
         if (s == NN_OK)
             assert_true(used <= n && out_len <= cap);

@@ -33,7 +33,7 @@ static void assert_inflates_to(const uint8_t *z, size_t z_len, const uint8_t *in
     uint8_t *out = malloc(n + 1); /* one byte more: a stream that writes too much shows */
     size_t used = 0, out_len = 0;
     const char *why = NULL;
-    assert_int_equal(nn__inflate(z, z_len, out, n + 1, &used, &out_len, &why), NN_OK);
+    assert_int_equal(nn__inflate(z, z_len, out, n + 1, &used, &out_len, &why, NULL, NULL), NN_OK);
     assert_int_equal(out_len, n);
     assert_int_equal(used, z_len);
     assert_memory_equal(out, in, n);
@@ -285,7 +285,7 @@ static void check_png(const uint8_t *png, size_t len, const uint8_t *rgb, int w,
     assert_int_equal((idat[0] * 256 + idat[1]) % 31, 0);
     size_t row = 1 + 3 * (size_t)w, raw_len = row * h, used_in = 0, out_len = 0;
     uint8_t *raw = malloc(raw_len), *pixels = malloc(raw_len);
-    assert_int_equal(nn__inflate(idat + 2, idat_len - 2, raw, raw_len, &used_in, &out_len, NULL),
+    assert_int_equal(nn__inflate(idat + 2, idat_len - 2, raw, raw_len, &used_in, &out_len, NULL, NULL, NULL),
                      NN_OK);
     assert_int_equal(out_len, raw_len);
     assert_int_equal(used_in, idat_len - 2 - 4); /* the Adler-32 follows the deflate stream */

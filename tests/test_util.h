@@ -5,6 +5,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,10 +25,11 @@ static inline void fill_uniform(nn_mat *m, float lo, float hi, uint64_t seed)
 }
 
 /* An allocator that counts live blocks and bytes, and fails the fail_at-th call that asks
- * for memory (1-based; 0 never fails). */
+ * for memory (1-based; 0 never fails), and with forever every later one too. */
 typedef struct counting_alloc {
     long calls;      /* calls that asked for memory (nsize > 0) */
     long fail_at;
+    bool forever;
     long live_blocks;
     long long live_bytes;
 } counting_alloc;
@@ -43,7 +45,7 @@ static inline void *counting_alloc_fn(void *user, void *ptr, size_t osize, size_
         free(ptr);
         return NULL;
     }
-    if (++c->calls == c->fail_at)
+    if (++c->calls == c->fail_at || (c->forever && c->fail_at > 0 && c->calls > c->fail_at))
         return NULL;
     void *p = realloc(ptr, nsize);
     if (p) {

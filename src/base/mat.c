@@ -53,6 +53,34 @@ void nn_mat_free(nn_mat *m)
     *m = nn_mat_wrap(NULL, 0, 0);
 }
 
+nn_status nn_mat_alloc_with(nn_mat *m, int rows, int cols, nn_alloc_fn alloc, void *user)
+{
+    if (!alloc)
+        return nn_mat_alloc(m, rows, cols);
+    if (!m || rows <= 0 || cols <= 0)
+        return NN_ERR_INVALID_ARG;
+    if ((size_t)rows > (size_t)PTRDIFF_MAX / sizeof(float) / (size_t)cols)
+        return NN_ERR_NOMEM;
+    size_t bytes = (size_t)rows * (size_t)cols * sizeof(float);
+    float *data = alloc(user, NULL, 0, bytes);
+    if (!data)
+        return NN_ERR_NOMEM;
+    memset(data, 0, bytes);
+    *m = nn_mat_wrap(data, rows, cols);
+    return NN_OK;
+}
+
+void nn_mat_free_with(nn_mat *m, nn_alloc_fn alloc, void *user)
+{
+    if (!alloc || !m) {
+        nn_mat_free(m);
+        return;
+    }
+    if (m->data)
+        alloc(user, m->data, (size_t)m->rows * (size_t)m->cols * sizeof(float), 0);
+    *m = nn_mat_wrap(NULL, 0, 0);
+}
+
 nn_status nn_mat_add(nn_mat *Y, float alpha, const nn_mat *X)
 {
     if (!nn__mat_ok(Y) || !nn__mat_ok(X))

@@ -246,9 +246,12 @@ static nn_status parse(const char *text, size_t len, const nn_csv_opts *opts, nn
     if (T >= C)
         return nn__fail(msg, NN_ERR_SHAPE, "%d target columns asked for, and the file has %d "
                         "columns: none would be left for X", T, C);
-    int *dest = calloc((size_t)C, sizeof *dest);
+    nn_alloc_fn alloc = o.alloc ? o.alloc : nn__default_alloc;
+    void *user = o.alloc ? o.alloc_user : NULL;
+    int *dest = alloc(user, NULL, 0, (size_t)C * sizeof *dest);
     if (!dest)
-        return nn__fail(msg, NN_ERR_NOMEM, "out of memory");
+        return nn__fail(msg, NN_ERR_NOMEM, "out of memory for the map of %d columns", C);
+    memset(dest, 0, (size_t)C * sizeof *dest);
     for (int i = 0; i < T && s == NN_OK; i++) {
         int col = o.target_cols ? o.target_cols[i] : C - T + i;
         if (col >= C)
@@ -266,9 +269,9 @@ static nn_status parse(const char *text, size_t len, const nn_csv_opts *opts, nn
 
     nn_mat Xm = {0}, Ym = {0};
     if (s == NN_OK)
-        s = nn_mat_alloc(&Xm, c.rows, C - T);
+        s = nn_mat_alloc_with(&Xm, c.rows, C - T, o.alloc, o.alloc_user);
     if (s == NN_OK && Y)
-        s = nn_mat_alloc(&Ym, c.rows, T);
+        s = nn_mat_alloc_with(&Ym, c.rows, T, o.alloc, o.alloc_user);
     if (s == NN_OK) {
         c.dest = dest;
         c.X = Xm.data;
@@ -282,10 +285,10 @@ static nn_status parse(const char *text, size_t len, const nn_csv_opts *opts, nn
     } else {
         if (s == NN_ERR_NOMEM)
             nn__fail(msg, s, "out of memory for (%d, %d) values", c.rows, C);
-        nn_mat_free(&Xm);
-        nn_mat_free(&Ym);
+        nn_mat_free_with(&Xm, o.alloc, o.alloc_user);
+        nn_mat_free_with(&Ym, o.alloc, o.alloc_user);
     }
-    free(dest);
+    alloc(user, dest, (size_t)C * sizeof *dest, 0);
     return s;
 }
 
@@ -309,16 +312,18 @@ nn_status nn_csv_load(const char *path, const nn_csv_opts *opts, nn_mat *X, nn_m
     if (!path || !X || X == Y)
         return nn__fail(err->message, NN_ERR_INVALID_ARG, "nn_csv_load: %s is %s",
                         !path ? "path" : "X", !path ? "NULL" : X ? "also Y" : "NULL");
+    nn_alloc_fn alloc = opts ? opts->alloc : NULL;
+    void *user = opts ? opts->alloc_user : NULL;
     uint8_t *data = NULL;
-    size_t len = 0;
+    size_t len = 0, cap = 0;
     char why[NN_ERRMSG_SIZE] = "";
-    nn_status s = nn__read_file(path, &data, &len, why);
+    nn_status s = nn__read_file(path, alloc, user, &data, &len, &cap, why);
     if (s != NN_OK) {
         nn__fail(err->message, s, "nn_csv_load: %s", why); /* may be cut short */
         return s;
     }
     s = parse((const char *)data, len, opts, X, Y, err);
-    free(data);
+    (alloc ? alloc : nn__default_alloc)(alloc ? user : NULL, data, cap, 0);
     memcpy(why, err->message, sizeof why);
     if (s != NN_OK)
         nn__fail(err->message, s, "nn_csv_load: \"%s\": %s", path, why);

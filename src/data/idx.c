@@ -67,7 +67,8 @@ static double element(uint8_t type, const uint8_t *p)
     }
 }
 
-nn_status nn__idx_parse(const uint8_t *data, size_t len, nn_mat *out, char *why)
+nn_status nn__idx_parse(const uint8_t *data, size_t len, nn_mat *out, char *why,
+                        nn_alloc_fn alloc, void *user)
 {
     if (!data || !out)
         return nn__fail(why, NN_ERR_INVALID_ARG, "%s is NULL", data ? "out" : "data");
@@ -98,7 +99,7 @@ nn_status nn__idx_parse(const uint8_t *data, size_t len, nn_mat *out, char *why)
                         (unsigned long long)cols, size, body);
 
     nn_mat m;
-    nn_status s = nn_mat_alloc(&m, (int)rows, (int)cols);
+    nn_status s = nn_mat_alloc_with(&m, (int)rows, (int)cols, alloc, user);
     if (s != NN_OK)
         return nn__fail(why, s, "out of memory for (%llu, %llu) floats",
                         (unsigned long long)rows, (unsigned long long)cols);
@@ -111,7 +112,7 @@ nn_status nn__idx_parse(const uint8_t *data, size_t len, nn_mat *out, char *why)
         for (size_t i = 0; i < n; i++) {
             double v = element(type, p + i * size);
             if (!(fabs(v) <= FLT_MAX)) { /* NaN, infinite, or beyond float */
-                nn_mat_free(&m);
+                nn_mat_free_with(&m, alloc, user);
                 return nn__fail(why, NN_ERR_FORMAT, "element %zu is %g, not a finite float", i,
                                 v);
             }
@@ -122,22 +123,26 @@ nn_status nn__idx_parse(const uint8_t *data, size_t len, nn_mat *out, char *why)
     return NN_OK;
 }
 
-nn_status nn_idx_load(const char *path, nn_mat *out, nn_error *err)
+nn_status nn_idx_load(const char *path, const nn_idx_opts *opts, nn_mat *out, nn_error *err)
 {
     char why[NN_ERRMSG_SIZE] = "";
     nn_status s = NN_ERR_INVALID_ARG;
     if (!path || !out) {
         snprintf(why, sizeof why, "%s is NULL", path ? "out" : "path");
     } else {
+        nn_alloc_fn alloc = opts && opts->alloc ? opts->alloc : nn__default_alloc;
+        void *user = opts && opts->alloc ? opts->alloc_user : NULL;
         uint8_t *data = NULL;
-        size_t len = 0;
-        s = nn__read_file(path, &data, &len, why);
+        size_t len = 0, cap = 0;
+        s = nn__read_file(path, alloc, user, &data, &len, &cap, why);
         if (s == NN_OK) {
             char parse_why[NN_ERRMSG_SIZE] = "";
-            s = nn__idx_parse(data, len, out, parse_why);
+            /* The matrix from opts' allocator, or calloc: nn_mat_free must be able to free it. */
+            s = nn__idx_parse(data, len, out, parse_why, opts ? opts->alloc : NULL,
+                              opts ? opts->alloc_user : NULL);
             nn__fail(why, s, "\"%s\": %s", path, parse_why); /* may be cut short */
+            alloc(user, data, cap, 0);
         }
-        free(data);
     }
     if (err) {
         err->status = s;

@@ -313,11 +313,14 @@ static nn_status inflate_dynamic(inflater *s)
 }
 
 nn_status nn__inflate(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap,
-                      size_t *in_used, size_t *out_len, const char **why)
+                      size_t *in_used, size_t *out_len, const char **why, nn_alloc_fn alloc,
+                      void *user)
 {
     if ((!in && in_len) || (!out && out_cap) || !in_used || !out_len)
         return NN_ERR_INVALID_ARG;
-    inflater *s = malloc(sizeof *s); /* 7 KB of tables: kept off the caller's stack */
+    if (!alloc)
+        alloc = nn__default_alloc, user = NULL;
+    inflater *s = alloc(user, NULL, 0, sizeof *s); /* 7 KB of tables: off the caller's stack */
     if (!s)
         return NN_ERR_NOMEM;
     memset(s, 0, sizeof *s);
@@ -348,7 +351,7 @@ nn_status nn__inflate(const uint8_t *in, size_t in_len, uint8_t *out, size_t out
     } else if (why) {
         *why = s->why;
     }
-    free(s);
+    alloc(user, s, sizeof *s, 0);
     return st;
 }
 
@@ -466,11 +469,13 @@ static size_t gzip_header(const uint8_t *in, size_t n, const char **why)
 }
 
 nn_status nn__gunzip(const uint8_t *in, size_t in_len, uint8_t **out, size_t *out_len,
-                     const char **why)
+                     const char **why, nn_alloc_fn alloc, void *user)
 {
     const char *reason = NULL;
     if (!in || !out || !out_len)
         return NN_ERR_INVALID_ARG;
+    if (!alloc)
+        alloc = nn__default_alloc, user = NULL;
     size_t start = gzip_header(in, in_len, &reason);
     if (start == 0 || in_len - start < 8) {
         if (why)
@@ -485,11 +490,13 @@ nn_status nn__gunzip(const uint8_t *in, size_t in_len, uint8_t **out, size_t *ou
             *why = "declared size larger than the data can hold";
         return NN_ERR_FORMAT;
     }
-    uint8_t *data = malloc(size ? size : 1);
+    size_t block = size ? size : 1;
+    uint8_t *data = alloc(user, NULL, 0, block);
     if (!data)
         return NN_ERR_NOMEM;
     size_t used = 0, produced = 0;
-    nn_status st = nn__inflate(in + start, deflate_len, data, size, &used, &produced, &reason);
+    nn_status st = nn__inflate(in + start, deflate_len, data, size, &used, &produced, &reason,
+                               alloc, user);
     if (st == NN_OK) {
         reason = produced != size ? "size in the gzip trailer does not match the data"
                  : used != deflate_len ? "data after the end of the gzip member"
@@ -498,7 +505,7 @@ nn_status nn__gunzip(const uint8_t *in, size_t in_len, uint8_t **out, size_t *ou
         st = reason ? NN_ERR_FORMAT : NN_OK;
     }
     if (st != NN_OK) {
-        free(data);
+        alloc(user, data, block, 0);
         if (why)
             *why = reason;
         return st;

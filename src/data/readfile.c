@@ -95,29 +95,36 @@ nn_status nn__read_whole(const char *path, bool regular_only, nn_alloc_fn alloc,
     return s;
 }
 
-nn_status nn__read_file(const char *path, uint8_t **data, size_t *len, char *why)
+nn_status nn__read_file(const char *path, nn_alloc_fn alloc, void *user, uint8_t **data,
+                        size_t *len, size_t *cap, char *why)
 {
-    if (!path || !data || !len)
+    if (!path || !data || !len || !cap)
         return nn__fail(why, NN_ERR_INVALID_ARG, "path is NULL");
+    if (!alloc)
+        alloc = nn__default_alloc, user = NULL;
     uint8_t *raw = NULL;
-    size_t raw_len = 0, cap = 0;
-    nn_status s = nn__read_whole(path, false, nn__default_alloc, NULL, &raw, &raw_len, &cap,
-                                 why);
+    size_t raw_len = 0, raw_cap = 0;
+    nn_status s = nn__read_whole(path, false, alloc, user, &raw, &raw_len, &raw_cap, why);
     if (s != NN_OK)
         return s;
     if (nn__is_gzip(raw, raw_len)) {
         uint8_t *plain = NULL;
         size_t plain_len = 0;
         const char *reason = NULL;
-        s = nn__gunzip(raw, raw_len, &plain, &plain_len, &reason);
-        free(raw);
+        s = nn__gunzip(raw, raw_len, &plain, &plain_len, &reason, alloc, user);
+        alloc(user, raw, raw_cap, 0);
+        if (s == NN_ERR_NOMEM)
+            return nn__fail(why, s, "the allocator refused the memory to decompress \"%s\"",
+                            path);
         if (s != NN_OK)
             return nn__fail(why, s, "\"%s\" is a gzip file that does not decompress: %s", path,
                             reason ? reason : nn_status_message(s));
         raw = plain;
         raw_len = plain_len;
+        raw_cap = plain_len ? plain_len : 1;
     }
     *data = raw;
     *len = raw_len;
+    *cap = raw_cap;
     return NN_OK;
 }
