@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -413,12 +414,58 @@ static void test_version(void **state)
     assert_string_equal(NN_VERSION_STRING, macro);
 }
 
+/* An allocator that hands out poisoned blocks and counts those that are live. */
+static void *poisoning_alloc(void *user, void *ptr, size_t osize, size_t nsize)
+{
+    long *live = user;
+    (void)osize;
+    if (nsize == 0) {
+        *live -= ptr != NULL;
+        free(ptr);
+        return NULL;
+    }
+    void *p = realloc(ptr, nsize);
+    if (p && !ptr) {
+        ++*live;
+        memset(p, 0xA5, nsize);
+    }
+    return p;
+}
+
+static void test_alloc_with_the_callers_allocator(void **state)
+{
+    (void)state;
+    long live = 0;
+    nn_mat m;
+    assert_int_equal(nn_mat_alloc_with(&m, 3, 5, poisoning_alloc, &live), NN_OK);
+    assert_int_equal(live, 1);
+    assert_int_equal(m.rows, 3);
+    assert_int_equal(m.cols, 5);
+    for (int i = 0; i < 15; i++)
+        assert_true(m.data[i] == 0.0f); /* zero-filled over the poison */
+    nn_mat_free_with(&m, poisoning_alloc, &live);
+    assert_int_equal(live, 0);
+    assert_null(m.data);
+    assert_int_equal(m.rows, 0);
+    assert_int_equal(nn_mat_alloc_with(&m, 0, 5, poisoning_alloc, &live), NN_ERR_INVALID_ARG);
+    assert_int_equal(nn_mat_alloc_with(NULL, 1, 5, poisoning_alloc, &live), NN_ERR_INVALID_ARG);
+    assert_int_equal(nn_mat_alloc_with(&m, INT_MAX, INT_MAX, poisoning_alloc, &live), NN_ERR_NOMEM);
+    assert_int_equal(live, 0);
+    /* No allocator: the C library's, which nn_mat_free frees too. */
+    assert_int_equal(nn_mat_alloc_with(&m, 2, 2, NULL, NULL), NN_OK);
+    assert_true(m.data[3] == 0.0f);
+    nn_mat_free_with(&m, NULL, NULL);
+    assert_null(m.data);
+    nn_mat_free_with(NULL, poisoning_alloc, &live);
+}
+
 int main(void)
 {
     const struct CMUnitTest storage[] = {
         cmocka_unit_test(test_wrap_views_caller_memory),
         cmocka_unit_test(test_alloc_zero_fills_and_free_clears),
         cmocka_unit_test(test_alloc_rejects_bad_sizes),
+        cmocka_unit_test(test_alloc_with_the_callers_allocator),
     };
     const struct CMUnitTest mul[] = {
         cmocka_unit_test(test_mul_nn),
