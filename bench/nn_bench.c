@@ -14,8 +14,10 @@
  *           THREADS threads.
  *   xor     W-xor: 2-4-1 network, tanh hidden, sigmoid + BCE, per-sample SGD over the 4 XOR
  *           samples, 1,000,000 updates: updates/s.
- * Usage: nn_bench [--epochs N] [--threads N] [--data DIR] [--all] [--only SECTION]; --all
- * adds to the gemm section every kernel this CPU supports besides auto and the reference.
+ * Usage: nn_bench [--epochs N] [--threads N] [--kernel K] [--data DIR] [--all] [--only SECTION];
+ * --kernel forces the models' kernel (nn_model_opts.kernel) in fmnist, infer and xor, whose
+ * lines name the kernel that ran; --all adds to the gemm section every kernel this CPU
+ * supports besides auto and the reference.
  * Timings are medians of repetitions: the machine is shared. Shape letters: M, N, K as in
  * nn_internal.h; B batch rows. */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, popen, getrusage */
@@ -55,6 +57,22 @@ static void check(nn_status s, const char *what)
         fprintf(stderr, "nn_bench: %s: %s\n", what, nn_status_message(s));
         exit(1);
     }
+}
+
+/* A model of the layers on n_in inputs, with the kernel the run forces (--kernel; AUTO: the
+ * fastest this CPU runs); exits with nn_model_create's message if it refuses. */
+static nn_model *create_model(int n_in, const nn_layer_spec *layers, int n_layers,
+                              nn_model_opts mo, nn_kernel kernel)
+{
+    nn_error err;
+    mo.kernel = kernel;
+    mo.error = &err;
+    nn_model *model;
+    if (nn_model_create(n_in, layers, n_layers, &mo, &model) != NN_OK) {
+        fprintf(stderr, "nn_bench: %s\n", err.message);
+        exit(1);
+    }
+    return model;
 }
 
 /* The MLP of the fmnist and infer sections. */
@@ -179,7 +197,7 @@ typedef struct fmnist_data {
 /* One model per thread count (1 .. max_threads), trained epoch by epoch in turn, so that each
  * count sees the same load from whatever else the machine runs; every epoch is a call of
  * nn_train with its own shuffle seed. The models must end bit-identical (same_weights). */
-static fmnist_data bench_fmnist(const char *dir, int epochs, int max_threads)
+static fmnist_data bench_fmnist(const char *dir, int epochs, int max_threads, nn_kernel kernel)
 {
     nn_mat Xtr, Ytr, Xte, Yte;
     int real = load_split(dir, "train", &Xtr, &Ytr);
@@ -197,11 +215,11 @@ static fmnist_data bench_fmnist(const char *dir, int epochs, int max_threads)
         .bytes = ((double)Xtr.rows * Xtr.cols + (double)Ytr.rows * Ytr.cols +
                   (double)Xte.rows * Xte.cols + (double)Yte.rows * Yte.cols) * sizeof(float),
     };
-    nn_model *models[MAX_THREADS];
+    nn_model *models[MAX_THREADS] = {0};
     epoch_times t[MAX_THREADS] = {{{0}, 0}};
     for (int m = 0; m < max_threads; m++) {
-        nn_model_opts mo = {.seed = 1, .threads = m + 1};
-        check(nn_model_create(784, mlp, 3, &mo, &models[m]), "create");
+        models[m] = create_model(784, mlp, 3, (nn_model_opts){.seed = 1, .threads = m + 1},
+                                 kernel);
     }
     for (int e = 0; e < epochs; e++) {
         for (int m = 0; m < max_threads; m++) {
@@ -223,9 +241,10 @@ static fmnist_data bench_fmnist(const char *dir, int epochs, int max_threads)
         float *p;
         nn_model_params(models[m], &p, NULL);
         double mid = median(t[m].seconds, t[m].count); /* sorts: seconds[0] is then the min */
-        printf("fmnist data=%s threads=%d epochs=%d median_epoch_s=%.4f min_epoch_s=%.4f "
-               "test_acc=%.2f%% same_weights=%s\n",
-               real ? "real" : "synthetic", m + 1, epochs, mid, t[m].seconds[0], 100 * acc,
+        printf("fmnist data=%s kernel=%s threads=%d epochs=%d median_epoch_s=%.4f "
+               "min_epoch_s=%.4f test_acc=%.2f%% same_weights=%s\n",
+               real ? "real" : "synthetic", nn_kernel_name(nn_model_kernel(models[m])), m + 1,
+               epochs, mid, t[m].seconds[0], 100 * acc,
                memcmp(p, p0, P * sizeof *p) == 0 ? "yes" : "NO");
         fflush(stdout);
     }
@@ -359,12 +378,10 @@ static void bench_gemm(bool all)
 /* nn_predict at batch 1 and 64, one thread (the issue's figure), then with the model's
  * threads (1 .. max_threads): at batch 1 two cores each read half of W1, which then fits in
  * their L2 caches. */
-static void bench_inference(int max_threads)
+static void bench_inference(int max_threads, nn_kernel kernel)
 {
     for (int threads = 1; threads <= max_threads; threads++) {
-        nn_model_opts mo = {.threads = threads};
-        nn_model *model;
-        check(nn_model_create(784, mlp, 3, &mo, &model), "create");
+        nn_model *model = create_model(784, mlp, 3, (nn_model_opts){.threads = threads}, kernel);
         int batches[] = {1, 64};
         for (int k = 0; k < 2; k++) {
             int B = batches[k], calls = B == 1 ? 20000 : 2000;
@@ -381,8 +398,8 @@ static void bench_inference(int max_threads)
                     nn_predict(model, &X, &P);
                 us[r] = (now() - t0) / calls * 1e6;
             }
-            printf("infer net=784-256-128-10 batch=%d threads=%d us_per_call=%.2f\n", B,
-                   threads, median(us, 9));
+            printf("infer net=784-256-128-10 kernel=%s batch=%d threads=%d us_per_call=%.2f\n",
+                   nn_kernel_name(nn_model_kernel(model)), B, threads, median(us, 9));
             fflush(stdout);
             nn_mat_free(&X);
             nn_mat_free(&P);
@@ -396,17 +413,17 @@ static void bench_inference(int max_threads)
 /* W-xor as the peers measure it: per-sample SGD over the 4 XOR samples, 250,000 epochs
  * (1,000,000 updates), reshuffled every epoch, in one nn_train call. The median of 5 runs, each
  * from the same initial weights; the last line says whether XOR was learned. */
-static void bench_xor(void)
+static void bench_xor(nn_kernel kernel)
 {
     enum { UPDATES = 1000000, REPEATS = 5 };
     float x[] = {0, 0, 0, 1, 1, 0, 1, 1}, y[] = {0, 1, 1, 0};
     nn_mat X = nn_mat_wrap(x, 4, 2), Y = nn_mat_wrap(y, 4, 1);
     nn_layer_spec specs[] = {{.units = 4, .act = NN_ACT_TANH}, {.units = 1, .act = NN_ACT_SIGMOID}};
     double rates[REPEATS], accuracy = 0.0;
+    const char *ran = "";
     for (int r = 0; r < REPEATS; r++) {
-        nn_model_opts mo = {.seed = 42};
-        nn_model *model;
-        check(nn_model_create(2, specs, 2, &mo, &model), "create");
+        nn_model *model = create_model(2, specs, 2, (nn_model_opts){.seed = 42}, kernel);
+        ran = nn_kernel_name(nn_model_kernel(model));
         nn_train_opts o = nn_train_defaults();
         o.epochs = UPDATES / 4;
         o.batch_size = 1;
@@ -417,9 +434,9 @@ static void bench_xor(void)
         check(nn_evaluate(model, &X, &Y, NN_LOSS_BCE, NULL, &accuracy), "evaluate");
         nn_model_destroy(model);
     }
-    printf("xor net=2-4-1 act=tanh,sigmoid loss=bce batch=1 updates=%d updates_per_s=%.3g "
-           "learned=%s\n",
-           UPDATES, median(rates, REPEATS), accuracy == 1.0 ? "yes" : "NO");
+    printf("xor net=2-4-1 act=tanh,sigmoid loss=bce kernel=%s batch=1 updates=%d "
+           "updates_per_s=%.3g learned=%s\n",
+           ran, UPDATES, median(rates, REPEATS), accuracy == 1.0 ? "yes" : "NO");
     fflush(stdout);
 }
 
@@ -427,11 +444,14 @@ static void bench_xor(void)
 
 static void usage(FILE *to)
 {
-    fprintf(to, "usage: nn_bench [--epochs N] [--threads N] [--data DIR] [--all] [--only S]\n"
+    fprintf(to, "usage: nn_bench [--epochs N] [--threads N] [--kernel K] [--data DIR] [--all]\n"
+                "                [--only S]\n"
                 "  --epochs N   W-fmnist epochs, 1..%d (default 5)\n"
                 "  --threads N  W-fmnist and inference with 1 .. N threads; 1..%d (default 2)\n"
                 "  --data DIR   where Fashion-MNIST's .gz files are (default\n"
                 "               /usr/share/datasets/fashion-mnist); synthetic data without them\n"
+                "  --kernel K   the models' kernel (nn_model_opts.kernel): auto (default),\n"
+                "               portable, avx2 or avx512\n"
                 "  --all        GEMM: every kernel this CPU supports, not only auto and ref\n"
                 "  --only S     run section S alone: fmnist (with rss), gemm, infer or xor\n",
             MAX_EPOCHS, MAX_THREADS);
@@ -455,6 +475,7 @@ int main(int argc, char **argv)
     const char *dir = "/usr/share/datasets/fashion-mnist";
     const char *only = NULL;
     bool all = false;
+    nn_kernel kernel = NN_KERNEL_AUTO;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         bool ok = true;
@@ -467,6 +488,12 @@ int main(int argc, char **argv)
             ok = parse_int(v, 1, MAX_EPOCHS, &epochs), i++;
         } else if (strcmp(a, "--threads") == 0 && v) {
             ok = parse_int(v, 1, MAX_THREADS, &max_threads), i++;
+        } else if (strcmp(a, "--kernel") == 0 && v) {
+            ok = false;
+            for (nn_kernel k = NN_KERNEL_AUTO; k <= NN_KERNEL_AVX512; k++)
+                if (strcmp(v, nn_kernel_name(k)) == 0)
+                    kernel = k, ok = true;
+            i++;
         } else if (strcmp(a, "--data") == 0 && v) {
             dir = v, i++;
         } else if (strcmp(a, "--only") == 0 && v) {
@@ -489,14 +516,14 @@ int main(int argc, char **argv)
         printf("# W-fmnist: MLP 784-256-128-10, ReLU, softmax + CE, SGD lr 0.05, batch 64, "
                "epochs %d; seconds per epoch: median\n", epochs);
         fflush(stdout);
-        report_rss(bench_fmnist(dir, epochs, max_threads));
+        report_rss(bench_fmnist(dir, epochs, max_threads, kernel));
     }
     if (RUNS("gemm"))
         bench_gemm(all);
     if (RUNS("infer"))
-        bench_inference(max_threads);
+        bench_inference(max_threads, kernel);
     if (RUNS("xor"))
-        bench_xor();
+        bench_xor(kernel);
 #undef RUNS
     return 0;
 }

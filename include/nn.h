@@ -94,7 +94,8 @@ const char *nn_version(void);
     X(NN_ERR_LOSS_ACT, 9, "loss does not fit the output activation")             \
     X(NN_ERR_STATE, 10, "backward needs a forward pass on this model first")     \
     X(NN_ERR_NOT_FOUND, 11, "no such entry")                                     \
-    X(NN_ERR_DATA, 12, "the data holds a value that is not finite")
+    X(NN_ERR_DATA, 12, "the data holds a value that is not finite")              \
+    X(NN_ERR_UNSUPPORTED, 13, "not supported by this CPU or this build")
 
 /** What a call did: NN_OK (0) or the reason it did nothing. */
 typedef enum nn_status {
@@ -263,7 +264,21 @@ typedef struct nn_layer_spec {
 } nn_layer_spec;
 
 
-/** How to build a model; NULL or zeroed: seed 0, the C library's allocator, one thread. */
+/** The matrix-product kernel a model runs (nn_model_opts.kernel, nn_model_kernel). Every
+ * kernel computes the same products; they differ in speed and in the last bits of the sums
+ * (each adds the products in its own order). */
+typedef enum nn_kernel {
+    NN_KERNEL_AUTO = 0, /**< the fastest this CPU runs: AVX-512, AVX2, or portable */
+    NN_KERNEL_PORTABLE, /**< blocked C, any CPU (GNU C vectors: SSE, NEON, ... or scalars) */
+    NN_KERNEL_AVX2,     /**< x86-64 with AVX2 and FMA */
+    NN_KERNEL_AVX512    /**< x86-64 with AVX-512F (and AVX2 and FMA) */
+} nn_kernel;
+
+/** The kernel's name: "auto", "portable", "avx2", "avx512"; "unknown kernel" otherwise. */
+const char *nn_kernel_name(nn_kernel kernel);
+
+/** How to build a model; NULL or zeroed: seed 0, the C library's allocator, one thread, the
+ * fastest kernel. */
 typedef struct nn_model_opts {
     uint64_t seed;      /**< initial weights depend on this alone */
     nn_alloc_fn alloc;  /**< NULL: the C library's realloc/free */
@@ -278,6 +293,13 @@ typedef struct nn_model_opts {
     nn_error *error;    /**< NULL, or where nn_model_create and nn_model_load write their
                              status and its detail on every return (they have no model to
                              keep it in); later calls keep theirs in the model */
+    nn_kernel kernel;   /**< the matrix-product kernel: NN_KERNEL_AUTO picks the fastest
+                             this CPU runs; another value forces that one for every product
+                             of the model, and a kernel the build or the CPU lacks is
+                             NN_ERR_UNSUPPORTED, with a message naming the kernel and the
+                             missing instructions. The plain loops of products under 512
+                             multiply-adds and of one-row steps (batch-1 dot and outer
+                             products) are the same in every kernel */
 } nn_model_opts;
 
 /** A network: its layers, parameters, gradients and workspace (opaque; see nn_model_create). */
@@ -294,6 +316,11 @@ void nn_model_destroy(nn_model *model);
  * status, then read the message). Valid until the next failing call on the model or its
  * destruction. A NULL model gets a static message saying so. */
 const char *nn_model_errmsg(const nn_model *model);
+
+/** The kernel the model's matrix products run: the one nn_model_opts.kernel forced, or the
+ * one NN_KERNEL_AUTO picked (never AUTO itself); NN_KERNEL_AUTO for NULL. Benchmarks print
+ * nn_kernel_name(nn_model_kernel(model)) beside their figures. */
+nn_kernel nn_model_kernel(const nn_model *model);
 
 /** The number of inputs (0 for NULL). */
 int nn_model_inputs(const nn_model *model);

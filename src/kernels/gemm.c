@@ -120,6 +120,28 @@ _Static_assert(NN__SPLIT_COL_UNIT % NR_MAX == 0 && (int)NR_MAX % (int)NR_PORTABL
 
 /* ------------------------------------------------------------- dispatch */
 
+nn__gemm_kernel nn__gemm_resolve(nn__gemm_kernel k)
+{
+    if (k != NN__GEMM_AUTO)
+        return k;
+    return nn__gemm_available(NN__GEMM_AVX512) ? NN__GEMM_AVX512
+           : nn__gemm_available(NN__GEMM_AVX2) ? NN__GEMM_AVX2
+                                               : NN__GEMM_PORTABLE;
+}
+
+#if NN_GEMM_X86
+/* Whether the CPU has AVX-512F; the test build that plays a CPU without it
+ * (tests/CMakeLists.txt) says no. */
+static bool cpu_avx512f(void)
+{
+#ifdef NN_GEMM_HIDE_AVX512
+    return false;
+#else
+    return __builtin_cpu_supports("avx512f");
+#endif
+}
+#endif
+
 bool nn__gemm_available(nn__gemm_kernel k)
 {
     switch (k) {
@@ -134,13 +156,29 @@ bool nn__gemm_available(nn__gemm_kernel k)
 #ifdef NN_GEMM_EMULATE_AVX512
         return nn__gemm_available(NN__GEMM_AVX2);
 #else
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
+        return cpu_avx512f() && __builtin_cpu_supports("avx2") &&
                __builtin_cpu_supports("fma");
 #endif
 #endif
     default:
         return false;
     }
+}
+
+const char *nn__gemm_missing(nn__gemm_kernel k)
+{
+    if (nn__gemm_available(k))
+        return "";
+#if NN_GEMM_X86
+    bool avx2 = __builtin_cpu_supports("avx2"), fma = __builtin_cpu_supports("fma");
+    if (k == NN__GEMM_AVX512 && !cpu_avx512f())
+        return "this CPU has no AVX-512F";
+    return !avx2 && !fma ? "this CPU has no AVX2 and no FMA"
+           : !avx2       ? "this CPU has no AVX2"
+                         : "this CPU has no FMA";
+#else
+    return "this build is not for x86-64, whose AVX2, FMA and AVX-512F instructions it needs";
+#endif
 }
 
 /* C = beta·C, for K == 0 (nothing to multiply); beta == 0 does not read C. */
@@ -221,15 +259,7 @@ void nn__gemm(nn__gemm_kernel k, float *ws, bool ta, bool tb, int M, int N, int 
                        (size_t)ldc);
         return;
     }
-    if (k == NN__GEMM_AUTO || !nn__gemm_available(k)) {
-#if NN_GEMM_X86
-        k = nn__gemm_available(NN__GEMM_AVX512) ? NN__GEMM_AVX512
-            : nn__gemm_available(NN__GEMM_AVX2) ? NN__GEMM_AVX2
-                                                : NN__GEMM_PORTABLE;
-#else
-        k = NN__GEMM_PORTABLE;
-#endif
-    }
+    k = nn__gemm_resolve(nn__gemm_available(k) ? k : NN__GEMM_AUTO);
     float *pa = ws ? (float *)(((uintptr_t)ws + 63) & ~(uintptr_t)63) : NULL;
     float *pb = pa ? pa + PA_FLOATS : NULL;
     /* A ragged last panel of r = M % MR rows: packed with the others and computed as a whole

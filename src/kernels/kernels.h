@@ -21,6 +21,12 @@ typedef enum nn__gemm_kernel {
 
 /* True if this build and this CPU can run kernel k (AUTO and REF always can). */
 bool nn__gemm_available(nn__gemm_kernel k);
+/* Why this build or CPU cannot run kernel k, as the end of a sentence ("this CPU has no
+ * AVX-512F"); "" if it can. */
+const char *nn__gemm_missing(nn__gemm_kernel k);
+/* AUTO resolved to the fastest kernel this CPU runs (PORTABLE, AVX2 or AVX512); another k as
+ * it is. */
+nn__gemm_kernel nn__gemm_resolve(nn__gemm_kernel k);
 
 /* C = alpha·op(A)·op(B) + beta·C, row-major with row strides lda, ldb, ldc.
  * op(A) is (M, K): A is stored (M, K) if !ta, (K, M) if ta. op(B) is (K, N): B stored (K, N)

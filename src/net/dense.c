@@ -128,7 +128,7 @@ void nn__dense_forward(nn_model *m, nn__layer *L, const float *X /* (B, I) */, i
         if (activate)
             nn__act_forward(L->act, L->act_param, L->s, L->n_slopes, 1, O, L->Z, L->A);
     } else {
-        nn__gemm_mt(m->pool, m->gemm_ws, NN__GEMM_AUTO, false, true, B, O, I, 1.0f, X, I, L->W,
+        nn__gemm_mt(m->pool, m->gemm_ws, m->kernel, false, true, B, O, I, 1.0f, X, I, L->W,
                     I, 0.0f, L->Z, O);
         /* The bias and the activation row by row right after the product, while each row of
          * Z is still in cache. */
@@ -207,7 +207,7 @@ void nn__dense_backward(nn_model *m, nn__layer *L, int B, bool have_dz, bool acc
         WITH_INPUTS(I, INPUT_GRAD)
 #undef INPUT_GRAD
     } else if (dX) {
-        nn__gemm_mt(m->pool, m->gemm_ws, NN__GEMM_AUTO, false, false, B, I, O, 1.0f, L->dZ, O,
+        nn__gemm_mt(m->pool, m->gemm_ws, m->kernel, false, false, B, I, O, 1.0f, L->dZ, O,
                     L->W, I, 0.0f, dX, I);
     }
 }
@@ -227,7 +227,7 @@ void nn__dense_weights(nn_model *m, nn__layer *L, const float *X /* (B, I) */, i
          * dW = dZᵀ·X while the sums over B rows are one block (nn__gemm_one_block). */
         float alpha = sink == NN__SINK_STEP ? -lr : 1.0f;
         float beta = sink == NN__SINK_SET ? 0.0f : 1.0f;
-        nn__gemm_mt(m->pool, m->gemm_ws, NN__GEMM_AUTO, true, false, O, I, B, alpha, L->dZ, O, X,
+        nn__gemm_mt(m->pool, m->gemm_ws, m->kernel, true, false, O, I, B, alpha, L->dZ, O, X,
                     I, beta, C, I);
     }
     if (sink == NN__SINK_STEP) { /* and b, s from db, ds: plain SGD's one formula */

@@ -59,6 +59,27 @@ static nn_status count_params(int n_in, const nn_layer_spec *layers, int n_layer
     return NN_OK;
 }
 
+/* The products' kernel opts ask for, resolved (never AUTO), into *k; NN_ERR_UNSUPPORTED if
+ * this build or this CPU cannot run it. */
+static nn_status choose_kernel(const nn_model_opts *opts, nn__gemm_kernel *k, char *msg)
+{
+    nn_kernel want = opts ? opts->kernel : NN_KERNEL_AUTO;
+    switch (want) {
+    case NN_KERNEL_AUTO: *k = NN__GEMM_AUTO; break;
+    case NN_KERNEL_PORTABLE: *k = NN__GEMM_PORTABLE; break;
+    case NN_KERNEL_AVX2: *k = NN__GEMM_AVX2; break;
+    case NN_KERNEL_AVX512: *k = NN__GEMM_AVX512; break;
+    default:
+        return nn__fail(msg, NN_ERR_INVALID_ARG, "nn_model_create: opts.kernel is %d, not an "
+                        "nn_kernel (0 .. %d)", (int)want, (int)NN_KERNEL_AVX512);
+    }
+    if (!nn__gemm_available(*k))
+        return nn__fail(msg, NN_ERR_UNSUPPORTED, "nn_model_create: opts.kernel is %s, but %s",
+                        nn_kernel_name(want), nn__gemm_missing(*k));
+    *k = nn__gemm_resolve(*k);
+    return NN_OK;
+}
+
 static nn_status create(int n_in, const nn_layer_spec *layers, int n_layers,
                         const nn_model_opts *opts, nn_model **out, char *msg)
 {
@@ -79,6 +100,10 @@ static nn_status create(int n_in, const nn_layer_spec *layers, int n_layers,
     if (threads < 0 || threads > NN__MAX_THREADS)
         return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: opts.threads is %d; it must be 0 .. %d",
                         fn, threads, NN__MAX_THREADS);
+    nn__gemm_kernel kernel = NN__GEMM_AUTO;
+    ps = choose_kernel(opts, &kernel, msg);
+    if (ps != NN_OK)
+        return ps;
     void *user;
     nn_alloc_fn alloc = nn__opts_alloc(opts, &user);
 
@@ -95,6 +120,7 @@ static nn_status create(int n_in, const nn_layer_spec *layers, int n_layers,
     m->n_in = n_in;
     m->n_layers = n_layers;
     m->n_params = P;
+    m->kernel = kernel;
     m->layers = nn__alloc(m, NULL, 0, (size_t)n_layers * sizeof *m->layers);
     m->params = nn__alloc(m, NULL, 0, 2 * P * sizeof(float)); /* params, then grads */
     if (!m->layers || !m->params) {
@@ -152,6 +178,35 @@ nn_status nn_model_create(int n_in, const nn_layer_spec *layers, int n_layers,
 const char *nn_model_errmsg(const nn_model *m)
 {
     return m ? m->errmsg : "nn_model_errmsg: model is NULL";
+}
+
+const char *nn_kernel_name(nn_kernel kernel)
+{
+    switch (kernel) {
+    case NN_KERNEL_AUTO:
+        return "auto";
+    case NN_KERNEL_PORTABLE:
+        return "portable";
+    case NN_KERNEL_AVX2:
+        return "avx2";
+    case NN_KERNEL_AVX512:
+        return "avx512";
+    }
+    return "unknown kernel";
+}
+
+nn_kernel nn_model_kernel(const nn_model *m)
+{
+    if (!m)
+        return NN_KERNEL_AUTO;
+    switch (m->kernel) {
+    case NN__GEMM_AVX2:
+        return NN_KERNEL_AVX2;
+    case NN__GEMM_AVX512:
+        return NN_KERNEL_AVX512;
+    default:
+        return NN_KERNEL_PORTABLE;
+    }
 }
 
 /* The products' packing buffers (nn__reserve). */

@@ -99,6 +99,7 @@ struct nn_model {
     nn_alloc_fn alloc;
     void *alloc_user;
     nn__pool *pool;    /* the threads the products are split over; NULL: one thread */
+    nn__gemm_kernel kernel; /* the products' kernel, resolved: never AUTO */
     float *gemm_ws;    /* the products' packing buffers, one nn__gemm workspace per thread;
                           NULL until a product needs them (see nn__reserve) */
     size_t gemm_ws_bytes;
