@@ -72,7 +72,7 @@ static void check_case(nn__gemm_kernel k, const gemm_case *g, rng *r)
     /* The workspace is exactly the size promised (AddressSanitizer checks it), and absent
      * where nn__gemm_needs_ws says the product does not use it (a NULL read would crash). */
     float *ws = NULL;
-    if (nn__gemm_needs_ws(g->ta, g->tb, g->M, g->N, g->K)) {
+    if (nn__gemm_needs_ws(k, g->ta, g->tb, g->M, g->N, g->K)) {
         ws = malloc(nn__gemm_ws_floats() * sizeof *ws);
         assert_non_null(ws);
     }
@@ -154,7 +154,7 @@ static const int MLP_SHAPES[][3] = {{64, 256, 784}, {256, 784, 64}, {64, 784, 25
 static bool tested_here(nn__gemm_kernel k)
 {
 #ifdef NN_GEMM_EMULATE_AVX512
-    if (k != NN__GEMM_AVX512)
+    if (k != NN__GEMM_AVX512 && k != NN__GEMM_FIXED_AVX512)
         return false;
 #endif
     return nn__gemm_available(k);
@@ -342,6 +342,83 @@ static void test_blocks_bit_identical(void **state)
     }
 }
 
+/* The fixed order as nn_model_opts.deterministic documents it, written out on its own: per
+ * element, 16 partial sums from +0, lane l adding op(A)(i, k)·op(B)(k, j) for k ≡ l (mod 16)
+ * in increasing k, each product rounded to float; then the halving tree; then
+ * alpha·sum + beta·C (C not read when beta == 0). */
+static float fixed_order_element(bool ta, bool tb, int i, int j, int K, float alpha,
+                                 const float *A, int lda, const float *B, int ldb, float beta,
+                                 const float *c)
+{
+    float lane[16] = {0};
+    for (int k = 0; k < K; k++) {
+        float a = ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+        float b = tb ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
+        volatile float p = a * b; /* rounded on its own, whatever the compiler contracts */
+        lane[k % 16] += p;
+    }
+    for (int w = 8; w >= 1; w /= 2)
+        for (int l = 0; l < w; l++)
+            lane[l] += lane[l + w];
+    return beta == 0.0f ? alpha * lane[0] : alpha * lane[0] + beta * *c;
+}
+
+/* Every FIXED kernel gives the bits of fixed_order_element on every shape: ragged tiles and
+ * blocks, several K blocks (K > 256), all four transpose cases, padded strides. */
+static void test_fixed_order_bit_exact(void **state)
+{
+    (void)state;
+    static const int shapes[][3] = {{1, 1, 1},    {3, 5, 7},    {2, 2, 16},   {7, 3, 17},
+                                    {65, 66, 31}, {130, 3, 257}, {5, 129, 600}, {64, 64, 256},
+                                    {1, 300, 784}, {33, 1, 513}};
+    for (int k = NN__GEMM_FIXED_PORTABLE; k <= NN__GEMM_FIXED_AVX512; k++) {
+        if (!tested_here((nn__gemm_kernel)k))
+            continue;
+        rng r = {99};
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+            for (int t = 0; t < 8; t++) {
+                bool ta = t & 1, tb = (t >> 1) & 1;
+                float beta = t >> 2 ? 0.5f : 0.0f, alpha = t >> 2 ? -0.3f : 1.0f;
+                int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+                int lda = (ta ? M : K) + 1, ldb = (tb ? K : N) + 2, ldc = N + 3;
+                size_t na = (size_t)(ta ? K : M) * lda, nb = (size_t)(tb ? N : K) * ldb;
+                size_t nc = (size_t)M * ldc;
+                float *A = malloc(na * sizeof *A), *B = malloc(nb * sizeof *B);
+                float *C = malloc(nc * sizeof *C), *R = malloc(nc * sizeof *R);
+                float *ws = malloc(nn__gemm_ws_floats() * sizeof *ws);
+                assert_non_null(A), assert_non_null(B), assert_non_null(C);
+                assert_non_null(R), assert_non_null(ws);
+                for (size_t i = 0; i < na; i++)
+                    A[i] = rng_float(&r);
+                for (size_t i = 0; i < nb; i++)
+                    B[i] = rng_float(&r);
+                for (size_t i = 0; i < nc; i++)
+                    C[i] = R[i] = rng_float(&r);
+                for (int i = 0; i < M; i++)
+                    for (int j = 0; j < N; j++)
+                        R[(size_t)i * ldc + j] = fixed_order_element(
+                            ta, tb, i, j, K, alpha, A, lda, B, ldb, beta, &C[(size_t)i * ldc + j]);
+                nn__gemm((nn__gemm_kernel)k, ws, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C,
+                         ldc);
+                if (memcmp(C, R, nc * sizeof *C) != 0)
+                    fail_msg("fixed kernel %d ta %d tb %d M %d N %d K %d beta %g: not the fixed "
+                             "order's bits", k, ta, tb, M, N, K, (double)beta);
+                free(A), free(B), free(C), free(R), free(ws);
+            }
+    }
+}
+
+static void test_fixed(void **state)
+{
+    (void)state;
+    int tested = 0;
+    for (int k = NN__GEMM_FIXED_PORTABLE; k <= NN__GEMM_FIXED_AVX512; k++)
+        if (tested_here((nn__gemm_kernel)k))
+            check_kernel((nn__gemm_kernel)k), tested++;
+    if (!tested)
+        skip();
+}
+
 /* AUTO runs one of the kernels above, so a few shapes show that it dispatches correctly. */
 static void test_auto(void **state)
 {
@@ -385,6 +462,7 @@ int main(void)
         cmocka_unit_test(test_auto),
         cmocka_unit_test(test_small_rows_portable), cmocka_unit_test(test_small_rows_avx2),
         cmocka_unit_test(test_avx512_ragged_panels),   cmocka_unit_test(test_blocks_bit_identical),
+        cmocka_unit_test(test_fixed),       cmocka_unit_test(test_fixed_order_bit_exact),
     };
     return cmocka_run_group_tests_name("gemm", tests, NULL, NULL);
 }

@@ -120,6 +120,26 @@ _Static_assert(NN__SPLIT_COL_UNIT % NR_MAX == 0 && (int)NR_MAX % (int)NR_PORTABL
 
 /* ------------------------------------------------------------- dispatch */
 
+bool nn__gemm_fixed(nn__gemm_kernel k)
+{
+    return k == NN__GEMM_FIXED_PORTABLE || k == NN__GEMM_FIXED_AVX2 ||
+           k == NN__GEMM_FIXED_AVX512;
+}
+
+nn__gemm_kernel nn__gemm_fixed_of(nn__gemm_kernel k)
+{
+    switch (k) {
+    case NN__GEMM_AVX2:
+        return NN__GEMM_FIXED_AVX2;
+    case NN__GEMM_AVX512:
+        return NN__GEMM_FIXED_AVX512;
+    case NN__GEMM_PORTABLE:
+        return NN__GEMM_FIXED_PORTABLE;
+    default:
+        return k;
+    }
+}
+
 nn__gemm_kernel nn__gemm_resolve(nn__gemm_kernel k)
 {
     if (k != NN__GEMM_AUTO)
@@ -145,6 +165,11 @@ static bool cpu_avx512f(void)
 bool nn__gemm_available(nn__gemm_kernel k)
 {
     switch (k) {
+    case NN__GEMM_FIXED_PORTABLE:
+    case NN__GEMM_FIXED_AVX2:
+    case NN__GEMM_FIXED_AVX512: /* the ISA of the fast kernel of the same name */
+        return nn__gemm_available(
+            (nn__gemm_kernel)(k - NN__GEMM_FIXED_PORTABLE + NN__GEMM_PORTABLE));
     case NN__GEMM_AUTO:
     case NN__GEMM_REF:
     case NN__GEMM_PORTABLE:
@@ -171,7 +196,7 @@ const char *nn__gemm_missing(nn__gemm_kernel k)
         return "";
 #if NN_GEMM_X86
     bool avx2 = __builtin_cpu_supports("avx2"), fma = __builtin_cpu_supports("fma");
-    if (k == NN__GEMM_AVX512 && !cpu_avx512f())
+    if ((k == NN__GEMM_AVX512 || k == NN__GEMM_FIXED_AVX512) && !cpu_avx512f())
         return "this CPU has no AVX-512F";
     return !avx2 && !fma ? "this CPU has no AVX2 and no FMA"
            : !avx2       ? "this CPU has no AVX2"
@@ -222,9 +247,9 @@ static void gemm_rows(nn__gemm_kernel k, bool ta, bool tb, int m, int N, int K, 
     nn__gemm_rows_portable(ta, tb, m, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-bool nn__gemm_one_block(int K)
+bool nn__gemm_one_block(nn__gemm_kernel k, int K)
 {
-    return K <= KC_MAX;
+    return nn__gemm_fixed(k) || K <= KC_MAX; /* the fixed order adds alpha·sum to C once */
 }
 
 size_t nn__gemm_ws_floats(void)
@@ -232,15 +257,20 @@ size_t nn__gemm_ws_floats(void)
     return PA_FLOATS + PB_FLOATS + 16; /* 16: room to align the start to 64 bytes */
 }
 
-bool nn__gemm_needs_ws(bool ta, bool tb, int M, int N, int K)
+bool nn__gemm_needs_ws(nn__gemm_kernel k, bool ta, bool tb, int M, int N, int K)
 {
-    if (M <= 0 || N <= 0 || K <= 0 || (long long)M * N * K < SMALL_MACS)
+    if (M <= 0 || N <= 0 || K <= 0)
+        return false;
+    if (nn__gemm_fixed(k))
+        return nn__gemm_fixed_needs_ws(ta, tb, K);
+    if ((long long)M * N * K < SMALL_MACS)
         return false;
     return M > FEW_ROWS || (ta && tb); /* packing, or the few-rows path's copy of op(A) */
 }
 
-/* A kernel this CPU cannot run falls back to AUTO: nn__gemm has no way to fail. The path is
- * chosen from the shape alone (see "small products, few rows"). */
+/* A kernel this CPU cannot run falls back to AUTO (a FIXED one to the fixed order in portable
+ * C): nn__gemm has no way to fail. The path is chosen from the shape alone (see "small
+ * products, few rows"); the fixed order has one path for every shape. */
 void nn__gemm(nn__gemm_kernel k, float *ws, bool ta, bool tb, int M, int N, int K, float alpha,
               const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)
 {
@@ -254,13 +284,19 @@ void nn__gemm(nn__gemm_kernel k, float *ws, bool ta, bool tb, int M, int N, int 
         scale_c(M, N, beta, C, (size_t)ldc);
         return;
     }
+    float *pa = ws ? (float *)(((uintptr_t)ws + 63) & ~(uintptr_t)63) : NULL;
+    if (nn__gemm_fixed(k)) {
+        nn__gemm_fixed_order(nn__gemm_available(k) ? k : NN__GEMM_FIXED_PORTABLE, pa, ta, tb,
+                             M, N, K, alpha, A, (size_t)lda, B, (size_t)ldb, beta, C,
+                             (size_t)ldc);
+        return;
+    }
     if ((long long)M * N * K < SMALL_MACS) {
         nn__gemm_small(ta, tb, M, N, K, alpha, A, (size_t)lda, B, (size_t)ldb, beta, C,
                        (size_t)ldc);
         return;
     }
     k = nn__gemm_resolve(nn__gemm_available(k) ? k : NN__GEMM_AUTO);
-    float *pa = ws ? (float *)(((uintptr_t)ws + 63) & ~(uintptr_t)63) : NULL;
     float *pb = pa ? pa + PA_FLOATS : NULL;
     /* A ragged last panel of r = M % MR rows: packed with the others and computed as a whole
      * panel if r > MR / 2 (2 idle rows at most), which is faster than the few-rows path;

@@ -9,13 +9,18 @@
 /* ------------------------------------------------------------- GEMM */
 
 /* The matrix-multiply kernels. NN__GEMM_AUTO picks the fastest the CPU supports; the others
- * force one path (tests compare each with NN__GEMM_REF). */
+ * force one path (tests compare each with NN__GEMM_REF). The FIXED kernels sum every product
+ * in one fixed order (gemm_fixed.c), the same bits whatever their vector width: each is that
+ * one order compiled for one ISA. */
 typedef enum nn__gemm_kernel {
     NN__GEMM_AUTO = 0,
-    NN__GEMM_REF,      /* plain loops: the oracle */
-    NN__GEMM_PORTABLE, /* blocked C, any CPU */
-    NN__GEMM_AVX2,     /* AVX2 + FMA */
-    NN__GEMM_AVX512,   /* AVX-512F */
+    NN__GEMM_REF,            /* plain loops: the oracle */
+    NN__GEMM_PORTABLE,       /* blocked C, any CPU */
+    NN__GEMM_AVX2,           /* AVX2 + FMA */
+    NN__GEMM_AVX512,         /* AVX-512F */
+    NN__GEMM_FIXED_PORTABLE, /* the fixed order in GNU C vectors of the build's target */
+    NN__GEMM_FIXED_AVX2,     /* ... compiled for AVX2 */
+    NN__GEMM_FIXED_AVX512,   /* ... compiled for AVX-512F */
     NN__GEMM_COUNT
 } nn__gemm_kernel;
 
@@ -27,6 +32,11 @@ const char *nn__gemm_missing(nn__gemm_kernel k);
 /* AUTO resolved to the fastest kernel this CPU runs (PORTABLE, AVX2 or AVX512); another k as
  * it is. */
 nn__gemm_kernel nn__gemm_resolve(nn__gemm_kernel k);
+/* Whether k is one of the FIXED kernels. */
+bool nn__gemm_fixed(nn__gemm_kernel k);
+/* The fixed-order kernel of the same ISA as k (PORTABLE, AVX2 or AVX512), or k itself if it
+ * is one already. */
+nn__gemm_kernel nn__gemm_fixed_of(nn__gemm_kernel k);
 
 /* C = alpha·op(A)·op(B) + beta·C, row-major with row strides lda, ldb, ldc.
  * op(A) is (M, K): A is stored (M, K) if !ta, (K, M) if ta. op(B) is (K, N): B stored (K, N)
@@ -40,13 +50,21 @@ void nn__gemm(nn__gemm_kernel k, float *ws, bool ta, bool tb, int M, int N, int 
 /* Whether nn__gemm sums K terms in one block, so that C takes alpha·(the whole sum) + beta·C
  * once: C = W, alpha = -lr, beta = 1 then rounds as W -= lr·(the sum) does. A longer K is
  * cut into blocks, and each block's alpha·sum is added to C in turn. */
-bool nn__gemm_one_block(int K);
+bool nn__gemm_one_block(nn__gemm_kernel k, int K);
 /* The size of nn__gemm's workspace (about 1.1 MiB: the packing buffers, with room to align
  * them; a product touches only the part its blocks need). */
 size_t nn__gemm_ws_floats(void);
 /* Whether nn__gemm reads and writes its workspace for this product. True for any block of
  * rows or columns of a product (as nn__gemm_mt cuts it) only if true for the whole. */
-bool nn__gemm_needs_ws(bool ta, bool tb, int M, int N, int K);
+bool nn__gemm_needs_ws(nn__gemm_kernel k, bool ta, bool tb, int M, int N, int K);
+
+/* The fixed-order product (gemm_fixed.c) for k, one of the FIXED kernels available here;
+ * the arguments as nn__gemm's, K > 0. */
+void nn__gemm_fixed_order(nn__gemm_kernel k, float *ws, bool ta, bool tb, int M, int N, int K,
+                          float alpha, const float *A, size_t lda, const float *B, size_t ldb,
+                          float beta, float *C, size_t ldc);
+/* Whether nn__gemm_fixed_order uses its workspace for this product. */
+bool nn__gemm_fixed_needs_ws(bool ta, bool tb, int K);
 
 /* The reference kernel behind NN__GEMM_REF. */
 void nn__gemm_ref(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,

@@ -16,7 +16,7 @@ nn_status nn_mat_mul(nn_mat *C, const nn_mat *A, bool trans_a, const nn_mat *B, 
     if (nn__mat_overlap(C, A) || nn__mat_overlap(C, B))
         return NN_ERR_INVALID_ARG;
     float *ws = NULL; /* packing buffers, for this call: there is no model to keep them */
-    if (nn__gemm_needs_ws(trans_a, trans_b, M, N, K)) {
+    if (nn__gemm_needs_ws(NN__GEMM_AUTO, trans_a, trans_b, M, N, K)) {
         ws = malloc(nn__gemm_ws_floats() * sizeof *ws);
         if (!ws)
             return NN_ERR_NOMEM;

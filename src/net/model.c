@@ -297,9 +297,10 @@ static bool products_need_ws(const nn_model *m, int rows, int backward_rows)
     int B = backward_rows;
     for (int l = 0; l < m->n_layers; l++) {
         int O = m->layers[l].n_out, I = m->layers[l].n_in;
-        if (nn__gemm_needs_ws(false, true, rows, O, I) ||
-            (B > 1 && nn__gemm_needs_ws(true, false, O, I, B)) || /* B = 1: outer products */
-            (B > 0 && l > 0 && nn__gemm_needs_ws(false, false, B, I, O)))
+        nn__gemm_kernel k = m->kernel;
+        if (nn__gemm_needs_ws(k, false, true, rows, O, I) ||
+            (B > 1 && nn__gemm_needs_ws(k, true, false, O, I, B)) || /* B = 1: outer products */
+            (B > 0 && l > 0 && nn__gemm_needs_ws(k, false, false, B, I, O)))
             return true;
     }
     return false;

@@ -133,7 +133,7 @@ typedef enum nn__weight_sink {
     NN__SINK_SET,  /* dW = dZᵀ·X */
     NN__SINK_ADD,  /* dW += dZᵀ·X */
     NN__SINK_STEP, /* W ← W - lr·dZᵀ·X, then b, s -= lr·db, lr·ds: a plain SGD step; dW is
-                      never stored. Rounds as W -= lr·dW if nn__gemm_one_block(B). */
+                      never stored. Rounds as W -= lr·dW if nn__gemm_one_block(m->kernel, B). */
 } nn__weight_sink;
 void nn__dense_weights(nn_model *m, nn__layer *L, const float *X, int B, nn__weight_sink sink,
                        float lr);

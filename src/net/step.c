@@ -246,7 +246,7 @@ nn_status nn__train_step(nn_model *m, const nn__batch *b, const nn_optim_opts *o
     /* Plain SGD takes W -= lr·dW inside the product that would compute dW, which is then never
      * stored, while that product sums the batch in one block (else it would add each block's
      * step to W in turn, rounding differently). */
-    if (vouched && nn__optim_is_plain(o) && nn__gemm_one_block(B)) {
+    if (vouched && nn__optim_is_plain(o) && nn__gemm_one_block(m->kernel, B)) {
         weight_grads(m, X, B, NN__SINK_STEP, lr);
         return NN_OK;
     }
