@@ -300,6 +300,23 @@ typedef struct nn_model_opts {
                              missing instructions. The plain loops of products under 512
                              multiply-adds and of one-row steps (batch-1 dot and outer
                              products) are the same in every kernel */
+    bool deterministic; /**< true: the same weights whatever the kernel and the thread
+                             count (with one seed, data set, build and options). Every
+                             matrix product then sums in one fixed order: per output, 16
+                             partial sums, lane l taking the products of k ≡ l (mod 16) in
+                             increasing k from +0, each product rounded before it is added
+                             (never a fused multiply-add); then lanes l and l + 8, l + 4,
+                             l + 2, l + 1 are added in turn (a halving tree), and
+                             C = alpha·sum + beta·C. Batches of one row take that order too.
+                             The rest is the same code whatever the kernel, compiled without
+                             FMA contraction, with libnn's own exp, expm1, log1p and tanh in
+                             the activations and losses. What still comes from libm: pow and
+                             cos (Adam's bias corrections, the learning-rate schedules) and
+                             the log of the reported cross-entropy, so that another C library
+                             may give other bits. GELU (whose erf is libm's) is
+                             NN_ERR_UNSUPPORTED in this mode, and so is a build with
+                             -ffast-math or x87 excess precision. Slower than the fast
+                             kernels: docs/PERFORMANCE.md has the cost */
 } nn_model_opts;
 
 /** A network: its layers, parameters, gradients and workspace (opaque; see nn_model_create). */

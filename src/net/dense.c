@@ -18,12 +18,14 @@
 /* A batch of one row through a layer of up to ROW_LOOP_MAX_W weights: the products become
  * the plain dot and outer products they are at one row, whose loops cost less than the
  * products' dispatch and set-up (a 2-4-1 network's step is 17 weights and a few dozen
- * multiply-adds). Each sum runs in the order the products' small-product path takes. */
+ * multiply-adds). Each sum runs in the order the products' small-product path takes. The
+ * deterministic mode takes neither these loops nor the outer products of nn__dense_weights:
+ * its products all sum in the fixed order, at one row too. */
 enum { ROW_LOOP_MAX_W = 1024 };
 
-static bool row_loops(const nn__layer *L, int B)
+static bool row_loops(const nn_model *m, const nn__layer *L, int B)
 {
-    return B == 1 && (size_t)L->n_out * L->n_in <= ROW_LOOP_MAX_W;
+    return B == 1 && !m->deterministic && (size_t)L->n_out * L->n_in <= ROW_LOOP_MAX_W;
 }
 
 /* z = W·x + b. */
@@ -121,7 +123,7 @@ void nn__dense_forward(nn_model *m, nn__layer *L, const float *X /* (B, I) */, i
                        bool training, bool activate)
 {
     int I = L->n_in, O = L->n_out;
-    if (row_loops(L, B)) {
+    if (row_loops(m, L, B)) {
 #define FORWARD(n) row_forward(O, n, L->W, L->b, X, L->Z)
         WITH_INPUTS(I, FORWARD)
 #undef FORWARD
@@ -202,7 +204,7 @@ void nn__dense_backward(nn_model *m, nn__layer *L, int B, bool have_dz, bool acc
         bias_job bias = {L, B, accumulate};
         nn__pool_for(m->pool, (size_t)O, 16, nn__min_items((size_t)B), bias_columns, &bias);
     }
-    if (dX && row_loops(L, B)) {
+    if (dX && row_loops(m, L, B)) {
 #define INPUT_GRAD(n) row_input_grad(O, n, L->W, L->dZ, dX)
         WITH_INPUTS(I, INPUT_GRAD)
 #undef INPUT_GRAD
@@ -217,7 +219,7 @@ void nn__dense_weights(nn_model *m, nn__layer *L, const float *X /* (B, I) */, i
 {
     int I = L->n_in, O = L->n_out;
     float *C = sink == NN__SINK_STEP ? L->W : L->dW;
-    if (B == 1) {
+    if (B == 1 && !m->deterministic) {
 #define OUTER(n) outer_product(O, n, C, L->dZ, X, sink, lr)
         WITH_INPUTS(I, OUTER)
 #undef OUTER

@@ -2,6 +2,7 @@
  * gradient buffer), its views, its workspace, and the check of data against it. The passes
  * through it are dense.c's and step.c's.
  * Shape letters: B batch rows, I a layer's inputs, O its outputs, P parameters. */
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -59,9 +60,11 @@ static nn_status count_params(int n_in, const nn_layer_spec *layers, int n_layer
     return NN_OK;
 }
 
-/* The products' kernel opts ask for, resolved (never AUTO), into *k; NN_ERR_UNSUPPORTED if
- * this build or this CPU cannot run it. */
-static nn_status choose_kernel(const nn_model_opts *opts, nn__gemm_kernel *k, char *msg)
+/* The products' kernel opts ask for, resolved (never AUTO; a FIXED one in the deterministic
+ * mode), into *k; NN_ERR_UNSUPPORTED if this build or this CPU cannot run it, or cannot keep
+ * the deterministic mode's promise for these layers. */
+static nn_status choose_kernel(const nn_model_opts *opts, const nn_layer_spec *layers,
+                               int n_layers, nn__gemm_kernel *k, char *msg)
 {
     nn_kernel want = opts ? opts->kernel : NN_KERNEL_AUTO;
     switch (want) {
@@ -77,6 +80,22 @@ static nn_status choose_kernel(const nn_model_opts *opts, nn__gemm_kernel *k, ch
         return nn__fail(msg, NN_ERR_UNSUPPORTED, "nn_model_create: opts.kernel is %s, but %s",
                         nn_kernel_name(want), nn__gemm_missing(*k));
     *k = nn__gemm_resolve(*k);
+    if (!opts || !opts->deterministic)
+        return NN_OK;
+    *k = nn__gemm_fixed_of(*k);
+#if defined(__FAST_MATH__)
+    return nn__fail(msg, NN_ERR_UNSUPPORTED, "nn_model_create: opts.deterministic is true, but "
+                    "libnn was built with -ffast-math, which lets the compiler reorder sums");
+#endif
+    if (FLT_EVAL_METHOD != 0)
+        return nn__fail(msg, NN_ERR_UNSUPPORTED, "nn_model_create: opts.deterministic is true, "
+                        "but this build evaluates float in wider precision (FLT_EVAL_METHOD "
+                        "%d, x87)", (int)FLT_EVAL_METHOD);
+    for (int l = 0; l < n_layers; l++)
+        if (layers[l].act == NN_ACT_GELU)
+            return nn__fail(msg, NN_ERR_UNSUPPORTED, "nn_model_create: opts.deterministic is "
+                            "true, but layers[%d] is GELU, whose erf and exp come from libm, "
+                            "which need not give the same bits on every CPU", l);
     return NN_OK;
 }
 
@@ -101,7 +120,7 @@ static nn_status create(int n_in, const nn_layer_spec *layers, int n_layers,
         return nn__fail(msg, NN_ERR_INVALID_ARG, "%s: opts.threads is %d; it must be 0 .. %d",
                         fn, threads, NN__MAX_THREADS);
     nn__gemm_kernel kernel = NN__GEMM_AUTO;
-    ps = choose_kernel(opts, &kernel, msg);
+    ps = choose_kernel(opts, layers, n_layers, &kernel, msg);
     if (ps != NN_OK)
         return ps;
     void *user;
@@ -121,6 +140,7 @@ static nn_status create(int n_in, const nn_layer_spec *layers, int n_layers,
     m->n_layers = n_layers;
     m->n_params = P;
     m->kernel = kernel;
+    m->deterministic = nn__gemm_fixed(kernel);
     m->layers = nn__alloc(m, NULL, 0, (size_t)n_layers * sizeof *m->layers);
     m->params = nn__alloc(m, NULL, 0, 2 * P * sizeof(float)); /* params, then grads */
     if (!m->layers || !m->params) {
@@ -201,8 +221,10 @@ nn_kernel nn_model_kernel(const nn_model *m)
         return NN_KERNEL_AUTO;
     switch (m->kernel) {
     case NN__GEMM_AVX2:
+    case NN__GEMM_FIXED_AVX2:
         return NN_KERNEL_AVX2;
     case NN__GEMM_AVX512:
+    case NN__GEMM_FIXED_AVX512:
         return NN_KERNEL_AVX512;
     default:
         return NN_KERNEL_PORTABLE;
@@ -298,8 +320,9 @@ static bool products_need_ws(const nn_model *m, int rows, int backward_rows)
     for (int l = 0; l < m->n_layers; l++) {
         int O = m->layers[l].n_out, I = m->layers[l].n_in;
         nn__gemm_kernel k = m->kernel;
+        bool outer = B == 1 && !m->deterministic; /* dense.c's outer products, no GEMM */
         if (nn__gemm_needs_ws(k, false, true, rows, O, I) ||
-            (B > 1 && nn__gemm_needs_ws(k, true, false, O, I, B)) || /* B = 1: outer products */
+            (B > 0 && !outer && nn__gemm_needs_ws(k, true, false, O, I, B)) ||
             (B > 0 && l > 0 && nn__gemm_needs_ws(k, false, false, B, I, O)))
             return true;
     }

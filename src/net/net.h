@@ -99,7 +99,10 @@ struct nn_model {
     nn_alloc_fn alloc;
     void *alloc_user;
     nn__pool *pool;    /* the threads the products are split over; NULL: one thread */
-    nn__gemm_kernel kernel; /* the products' kernel, resolved: never AUTO */
+    nn__gemm_kernel kernel; /* the products' kernel, resolved: never AUTO; a FIXED one in
+                               the deterministic mode */
+    bool deterministic;     /* nn_model_opts.deterministic: every product in the fixed order,
+                               none in dense.c's one-row loops */
     float *gemm_ws;    /* the products' packing buffers, one nn__gemm workspace per thread;
                           NULL until a product needs them (see nn__reserve) */
     size_t gemm_ws_bytes;

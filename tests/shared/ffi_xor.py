@@ -33,7 +33,8 @@ class LayerSpec(C.Structure):
 
 class ModelOpts(C.Structure):
     _fields_ = [("seed", C.c_uint64), ("alloc", C.c_void_p), ("alloc_user", C.c_void_p),
-                ("threads", C.c_int), ("error", C.POINTER(Error))]
+                ("threads", C.c_int), ("error", C.POINTER(Error)), ("kernel", C.c_int),
+                ("deterministic", C.c_bool)]
 
 
 class OptimOpts(C.Structure):
