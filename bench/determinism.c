@@ -1,5 +1,5 @@
 /* determinism: nn_model_opts.deterministic shown on this machine. Trains two networks with
- * every kernel this CPU runs forced (portable, avx2, avx512) on 1 and 2 threads, and prints
+ * every kernel this CPU runs forced (portable, avx2, avx512, neon) on 1 and 2 threads, and prints
  * one line per run:
  *
  *     determinism net=<name> mode=<fixed|fast> kernel=<kernel> threads=<n> hash=<FNV-1a 64>
@@ -151,10 +151,10 @@ int main(int argc, char **argv)
         one_net = strcmp(argv[2], "fmnist") == 0;
         one_fixed = strcmp(argv[4], "fixed") == 0;
         one_threads = atoi(argv[5]);
-        while (one_kernel <= NN_KERNEL_AVX512 && strcmp(nn_kernel_name(one_kernel), argv[3]))
+        while (one_kernel <= NN_KERNEL_NEON && strcmp(nn_kernel_name(one_kernel), argv[3]))
             one_kernel++;
         if ((!one_net && strcmp(argv[2], "spiral")) || (!one_fixed && strcmp(argv[4], "fast")) ||
-            one_kernel > NN_KERNEL_AVX512 || one_threads < 1 || one_threads > 2)
+            one_kernel > NN_KERNEL_NEON || one_threads < 1 || one_threads > 2)
             return usage();
     }
     net nets[] = {
@@ -167,7 +167,8 @@ int main(int argc, char **argv)
           {.units = 10, .act = NN_ACT_SOFTMAX}},
          {.kind = NN_OPT_ADAM}, 1e-3f, 64, 2},
     };
-    const nn_kernel kernels[] = {NN_KERNEL_PORTABLE, NN_KERNEL_AVX2, NN_KERNEL_AVX512};
+    const nn_kernel kernels[] = {NN_KERNEL_PORTABLE, NN_KERNEL_AVX2, NN_KERNEL_AVX512,
+                                 NN_KERNEL_NEON};
     bool all_equal = true;
     for (int t = 0; t < 2; t++) {
         if (one && t != one_net)

@@ -305,8 +305,12 @@ static const shape SHAPES[] = {
     {"L3.dW", 10, 128, 64, true, false},       {"L3.dX", 64, 128, 10, false, false},
 };
 
-static const char *const KERNEL_NAMES[NN__GEMM_COUNT] = {"auto", "ref", "portable", "avx2",
-                                                         "avx512"};
+static const char *const KERNEL_NAMES[] = {"auto",           "ref",          "portable",
+                                           "avx2",           "avx512",       "neon",
+                                           "fixed-portable", "fixed-avx2",   "fixed-avx512",
+                                           "fixed-neon"};
+_Static_assert(sizeof KERNEL_NAMES / sizeof KERNEL_NAMES[0] == NN__GEMM_COUNT,
+               "a name for every kernel");
 
 static float *random_matrix(size_t n, unsigned *seed)
 {
@@ -355,6 +359,7 @@ static void bench_gemm(bool all)
 {
     const char *best = nn__gemm_available(NN__GEMM_AVX512) ? "avx512"
                        : nn__gemm_available(NN__GEMM_AVX2) ? "avx2"
+                       : nn__gemm_available(NN__GEMM_NEON) ? "neon"
                                                            : "portable";
     printf("# nn__gemm, one thread, GFLOP/s = 2MNK / median time per call (%d reps of >= %.2f s); "
            "auto = %s\n", GEMM_REPS, MIN_REP_S, best);
@@ -451,7 +456,7 @@ static void usage(FILE *to)
                 "  --data DIR   where Fashion-MNIST's .gz files are (default\n"
                 "               /usr/share/datasets/fashion-mnist); synthetic data without them\n"
                 "  --kernel K   the models' kernel (nn_model_opts.kernel): auto (default),\n"
-                "               portable, avx2 or avx512\n"
+                "               portable, avx2, avx512 or neon\n"
                 "  --all        GEMM: every kernel this CPU supports, not only auto and ref\n"
                 "  --only S     run section S alone: fmnist (with rss), gemm, infer or xor\n",
             MAX_EPOCHS, MAX_THREADS);
@@ -490,7 +495,7 @@ int main(int argc, char **argv)
             ok = parse_int(v, 1, MAX_THREADS, &max_threads), i++;
         } else if (strcmp(a, "--kernel") == 0 && v) {
             ok = false;
-            for (nn_kernel k = NN_KERNEL_AUTO; k <= NN_KERNEL_AVX512; k++)
+            for (nn_kernel k = NN_KERNEL_AUTO; k <= NN_KERNEL_NEON; k++)
                 if (strcmp(v, nn_kernel_name(k)) == 0)
                     kernel = k, ok = true;
             i++;

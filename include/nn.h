@@ -268,13 +268,15 @@ typedef struct nn_layer_spec {
  * kernel computes the same products; they differ in speed and in the last bits of the sums
  * (each adds the products in its own order). */
 typedef enum nn_kernel {
-    NN_KERNEL_AUTO = 0, /**< the fastest this CPU runs: AVX-512, AVX2, or portable */
+    NN_KERNEL_AUTO = 0, /**< the fastest this CPU runs: AVX-512, AVX2, NEON, or portable */
     NN_KERNEL_PORTABLE, /**< blocked C, any CPU (GNU C vectors: SSE, NEON, ... or scalars) */
     NN_KERNEL_AVX2,     /**< x86-64 with AVX2 and FMA */
-    NN_KERNEL_AVX512    /**< x86-64 with AVX-512F (and AVX2 and FMA) */
+    NN_KERNEL_AVX512,   /**< x86-64 with AVX-512F (and AVX2 and FMA) */
+    NN_KERNEL_NEON      /**< aarch64 (NEON, with fused multiply-adds); builds for aarch64 only */
 } nn_kernel;
 
-/** The kernel's name: "auto", "portable", "avx2", "avx512"; "unknown kernel" otherwise. */
+/** The kernel's name: "auto", "portable", "avx2", "avx512", "neon"; "unknown kernel"
+ * otherwise. */
 const char *nn_kernel_name(nn_kernel kernel);
 
 /** How to build a model; NULL or zeroed: seed 0, the C library's allocator, one thread, the

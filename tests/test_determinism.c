@@ -7,7 +7,8 @@
 
 #include "test_util.h"
 
-static const nn_kernel kernels[] = {NN_KERNEL_PORTABLE, NN_KERNEL_AVX2, NN_KERNEL_AVX512};
+static const nn_kernel kernels[] = {NN_KERNEL_PORTABLE, NN_KERNEL_AVX2, NN_KERNEL_AVX512,
+                                    NN_KERNEL_NEON};
 enum { N_KERNELS = sizeof kernels / sizeof kernels[0] };
 
 typedef struct net {

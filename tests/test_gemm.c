@@ -212,6 +212,12 @@ static void test_avx512(void **state)
     check_kernel(NN__GEMM_AVX512);
 }
 
+static void test_neon(void **state)
+{
+    (void)state;
+    check_kernel(NN__GEMM_NEON);
+}
+
 /* The unpacked paths (gemm.c, "small products, few rows"): every tiny shape, with beta = 0
  * (C full of NaN) and beta != 0 each time; then products of 1 to 4 rows with long rows and
  * columns (up to 1100), batch-1 inference's 1×256×784 among them. */
@@ -360,7 +366,14 @@ static float fixed_order_element(bool ta, bool tb, int i, int j, int K, float al
     for (int w = 8; w >= 1; w /= 2)
         for (int l = 0; l < w; l++)
             lane[l] += lane[l + w];
-    return beta == 0.0f ? alpha * lane[0] : alpha * lane[0] + beta * *c;
+    /* Both terms rounded on their own too: a compiler for a CPU with FMA (gcc for aarch64, in
+     * its default GNU mode) would otherwise fuse them into one rounding, which the library,
+     * compiled with -ffp-contract=off, does not. */
+    volatile float sum = alpha * lane[0];
+    if (beta == 0.0f)
+        return sum;
+    volatile float old = beta * *c;
+    return sum + old;
 }
 
 /* Every FIXED kernel gives the bits of fixed_order_element on every shape: ragged tiles and
@@ -371,7 +384,7 @@ static void test_fixed_order_bit_exact(void **state)
     static const int shapes[][3] = {{1, 1, 1},    {3, 5, 7},    {2, 2, 16},   {7, 3, 17},
                                     {65, 66, 31}, {130, 3, 257}, {5, 129, 600}, {64, 64, 256},
                                     {1, 300, 784}, {33, 1, 513}};
-    for (int k = NN__GEMM_FIXED_PORTABLE; k <= NN__GEMM_FIXED_AVX512; k++) {
+    for (int k = NN__GEMM_FIXED_PORTABLE; k <= NN__GEMM_FIXED_NEON; k++) {
         if (!tested_here((nn__gemm_kernel)k))
             continue;
         rng r = {99};
@@ -412,7 +425,7 @@ static void test_fixed(void **state)
 {
     (void)state;
     int tested = 0;
-    for (int k = NN__GEMM_FIXED_PORTABLE; k <= NN__GEMM_FIXED_AVX512; k++)
+    for (int k = NN__GEMM_FIXED_PORTABLE; k <= NN__GEMM_FIXED_NEON; k++)
         if (tested_here((nn__gemm_kernel)k))
             check_kernel((nn__gemm_kernel)k), tested++;
     if (!tested)
@@ -459,6 +472,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_degenerate), cmocka_unit_test(test_portable),
         cmocka_unit_test(test_avx2),       cmocka_unit_test(test_avx512),
+        cmocka_unit_test(test_neon),
         cmocka_unit_test(test_auto),
         cmocka_unit_test(test_small_rows_portable), cmocka_unit_test(test_small_rows_avx2),
         cmocka_unit_test(test_avx512_ragged_panels),   cmocka_unit_test(test_blocks_bit_identical),

@@ -10,8 +10,10 @@
 #include "nn_internal.h" /* the reference kernel, and the kernels behind nn_kernel */
 #include "test_util.h"
 
-static const nn_kernel kernels[] = {NN_KERNEL_PORTABLE, NN_KERNEL_AVX2, NN_KERNEL_AVX512};
-static const nn__gemm_kernel gemm_of[] = {NN__GEMM_PORTABLE, NN__GEMM_AVX2, NN__GEMM_AVX512};
+static const nn_kernel kernels[] = {NN_KERNEL_PORTABLE, NN_KERNEL_AVX2, NN_KERNEL_AVX512,
+                                    NN_KERNEL_NEON};
+static const nn__gemm_kernel gemm_of[] = {NN__GEMM_PORTABLE, NN__GEMM_AVX2, NN__GEMM_AVX512,
+                                          NN__GEMM_NEON};
 enum { N_KERNELS = sizeof kernels / sizeof kernels[0] };
 
 /* The model for kernel `kernel`, or NULL if nn_model_create refused it (status in *st). */
@@ -31,6 +33,7 @@ static void test_names(void **state)
     assert_string_equal(nn_kernel_name(NN_KERNEL_PORTABLE), "portable");
     assert_string_equal(nn_kernel_name(NN_KERNEL_AVX2), "avx2");
     assert_string_equal(nn_kernel_name(NN_KERNEL_AVX512), "avx512");
+    assert_string_equal(nn_kernel_name(NN_KERNEL_NEON), "neon");
     assert_string_equal(nn_kernel_name((nn_kernel)99), "unknown kernel");
     assert_int_equal(nn_model_kernel(NULL), NN_KERNEL_AUTO);
     assert_int_equal(NN_ERR_UNSUPPORTED, 13);
@@ -46,6 +49,7 @@ static void test_auto_and_forced(void **state)
     assert_int_equal(st, NN_OK);
     nn_kernel want = nn__gemm_available(NN__GEMM_AVX512) ? NN_KERNEL_AVX512
                      : nn__gemm_available(NN__GEMM_AVX2) ? NN_KERNEL_AVX2
+                     : nn__gemm_available(NN__GEMM_NEON) ? NN_KERNEL_NEON
                                                          : NN_KERNEL_PORTABLE;
     assert_int_equal(nn_model_kernel(m), want);
     nn_model_destroy(m);

@@ -1,7 +1,7 @@
 /* The fast single-precision GEMM behind nn__gemm: the dispatch between its paths, and the
  * packed path's portable C micro-kernel. The blocked driver and its packing are in
  * gemm_blocked.h, the x86 micro-kernels (AVX2+FMA, AVX-512F, chosen at run time) in
- * gemm_x86.c, the unpacked paths for small products and few rows in gemm_rows.c and
+ * gemm_x86.c, the aarch64 one (NEON, chosen at compile time) in gemm_neon.c, the unpacked paths for small products and few rows in gemm_rows.c and
  * gemm_x86.c.
  *
  * Shape letters as in gemm_blocked.h. */
@@ -122,8 +122,7 @@ _Static_assert(NN__SPLIT_COL_UNIT % NR_MAX == 0 && (int)NR_MAX % (int)NR_PORTABL
 
 bool nn__gemm_fixed(nn__gemm_kernel k)
 {
-    return k == NN__GEMM_FIXED_PORTABLE || k == NN__GEMM_FIXED_AVX2 ||
-           k == NN__GEMM_FIXED_AVX512;
+    return k >= NN__GEMM_FIXED_PORTABLE && k <= NN__GEMM_FIXED_NEON;
 }
 
 nn__gemm_kernel nn__gemm_fixed_of(nn__gemm_kernel k)
@@ -133,6 +132,8 @@ nn__gemm_kernel nn__gemm_fixed_of(nn__gemm_kernel k)
         return NN__GEMM_FIXED_AVX2;
     case NN__GEMM_AVX512:
         return NN__GEMM_FIXED_AVX512;
+    case NN__GEMM_NEON:
+        return NN__GEMM_FIXED_NEON;
     case NN__GEMM_PORTABLE:
         return NN__GEMM_FIXED_PORTABLE;
     default:
@@ -146,6 +147,7 @@ nn__gemm_kernel nn__gemm_resolve(nn__gemm_kernel k)
         return k;
     return nn__gemm_available(NN__GEMM_AVX512) ? NN__GEMM_AVX512
            : nn__gemm_available(NN__GEMM_AVX2) ? NN__GEMM_AVX2
+           : nn__gemm_available(NN__GEMM_NEON) ? NN__GEMM_NEON
                                                : NN__GEMM_PORTABLE;
 }
 
@@ -167,13 +169,16 @@ bool nn__gemm_available(nn__gemm_kernel k)
     switch (k) {
     case NN__GEMM_FIXED_PORTABLE:
     case NN__GEMM_FIXED_AVX2:
-    case NN__GEMM_FIXED_AVX512: /* the ISA of the fast kernel of the same name */
+    case NN__GEMM_FIXED_AVX512:
+    case NN__GEMM_FIXED_NEON: /* the ISA of the fast kernel of the same name */
         return nn__gemm_available(
             (nn__gemm_kernel)(k - NN__GEMM_FIXED_PORTABLE + NN__GEMM_PORTABLE));
     case NN__GEMM_AUTO:
     case NN__GEMM_REF:
     case NN__GEMM_PORTABLE:
         return true;
+    case NN__GEMM_NEON:
+        return NN_GEMM_NEON;
 #if NN_GEMM_X86
     case NN__GEMM_AVX2:
         return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -194,6 +199,8 @@ const char *nn__gemm_missing(nn__gemm_kernel k)
 {
     if (nn__gemm_available(k))
         return "";
+    if (k == NN__GEMM_NEON || k == NN__GEMM_FIXED_NEON)
+        return "this build is not for aarch64, whose NEON instructions it needs";
 #if NN_GEMM_X86
     bool avx2 = __builtin_cpu_supports("avx2"), fma = __builtin_cpu_supports("fma");
     if ((k == NN__GEMM_AVX512 || k == NN__GEMM_FIXED_AVX512) && !cpu_avx512f())
@@ -229,6 +236,13 @@ static void gemm_packed(nn__gemm_kernel k, bool ta, bool tb, int M, int N, int K
         return;
     }
 #endif
+#if NN_GEMM_NEON
+    if (k == NN__GEMM_NEON) {
+        nn__gemm_neon(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, pa, pb);
+        return;
+    }
+#endif
+    (void)k; /* unused where the build has no SIMD kernel (s390x, ...) */
     gemm_portable(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, pa, pb);
 }
 
@@ -243,7 +257,9 @@ static void gemm_rows(nn__gemm_kernel k, bool ta, bool tb, int m, int N, int K, 
         return;
     }
 #endif
-    (void)xbuf; /* the portable kernel reads op(A) in place */
+    /* every other kernel (NEON too) takes the portable few-rows path, which reads op(A) in
+     * place: k and xbuf are unused there */
+    (void)k, (void)xbuf;
     nn__gemm_rows_portable(ta, tb, m, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 

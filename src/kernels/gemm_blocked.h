@@ -1,7 +1,7 @@
 /* The blocked driver of the packed GEMM, as static inline functions: gemm.c instantiates it
- * for the portable kernel, gemm_x86.c inside each x86 ISA's entry point (gemm_blocked is
- * forced inline there, so that its calls of the micro-kernel and the packer are direct and
- * compiled for that ISA). Private to src/kernels/.
+ * for the portable kernel, gemm_x86.c and gemm_neon.c inside each SIMD ISA's entry point
+ * (gemm_blocked is forced inline there, so that its calls of the micro-kernel and the packer
+ * are direct and compiled for that ISA). Private to src/kernels/.
  *
  * Shape letters: M, N, K the product's dimensions (C is (M, N), op(A) is (M, K), op(B) is
  * (K, N)); MR, NR the tile of C a micro-kernel keeps in registers; mc, nc, kc the cache

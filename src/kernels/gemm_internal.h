@@ -1,6 +1,6 @@
-/* What the GEMM's files (gemm.c, gemm_rows.c, gemm_x86.c) and its threaded split (pool.c)
- * share: the tile, the constants the split relies on, and the cross-file kernels. Private to
- * src/kernels/.
+/* What the GEMM's files (gemm.c, gemm_rows.c, gemm_x86.c, gemm_neon.c) and its threaded
+ * split (pool.c) share: the tile, the constants the split relies on, and the cross-file
+ * kernels. Private to src/kernels/.
  *
  * Shape letters: M, N, K the product's dimensions (C is (M, N), op(A) is (M, K), op(B) is
  * (K, N)); MR, NR the tile of C a micro-kernel keeps in registers; m a few rows of C. */
@@ -14,6 +14,13 @@
 #define NN_GEMM_X86 1
 #else
 #define NN_GEMM_X86 0
+#endif
+/* NEON is part of every aarch64 CPU (ARMv8-A), so its kernel is compiled for the build's
+ * target and chosen at compile time, not at run time. */
+#if defined(__aarch64__) && defined(__ARM_NEON) && defined(__GNUC__)
+#define NN_GEMM_NEON 1
+#else
+#define NN_GEMM_NEON 0
 #endif
 
 /* Forced inlining, for the blocked driver (instantiated inside each ISA's entry point, so its
@@ -73,6 +80,14 @@ void nn__gemm_avx512(bool ta, bool tb, int M, int N, int K, float alpha, const f
 void nn__gemm_rows_avx2(bool ta, bool tb, int m, int N, int K, float alpha, const float *A,
                         size_t lda, const float *B, size_t ldb, float beta, float *C,
                         size_t ldc, float *xbuf);
+#endif
+
+#if NN_GEMM_NEON
+/* The packed, blocked product with the NEON micro-kernel (gemm_neon.c); pa and pb as for
+ * nn__gemm_avx2. */
+void nn__gemm_neon(bool ta, bool tb, int M, int N, int K, float alpha, const float *A,
+                   size_t lda, const float *B, size_t ldb, float beta, float *C, size_t ldc,
+                   float *pa, float *pb);
 #endif
 
 #endif /* NN_KERNELS_GEMM_INTERNAL_H */

@@ -1,12 +1,15 @@
-/* The x86 packed micro-kernel, one source for both vector widths: gemm_x86.c includes this
- * file once per ISA, after defining
+/* The packed SIMD micro-kernel, one source for every vector ISA with a fused multiply-add:
+ * gemm_x86.c includes this file for AVX2 and for AVX-512F, gemm_neon.c for NEON, each after
+ * defining
  *   GT_ISA          the suffix of the names made here (avx2: tile_avx2, kern_avx2, ...)
- *   GT_TARGET       the target attribute's string
+ *   GT_TARGET       the target attribute's string, or nothing where the build's target has
+ *                   the ISA already (NEON on aarch64)
+ *   GT_PACK_BLOCK   the packer, with pack_block's arguments (pack_block, or a faster one)
  *   GT_VEC          the vector type; GT_VW its floats; GT_NR = 2·GT_VW the tile's columns
  *   GT_SETZERO(), GT_SET1(x), GT_BROADCAST(p) (*p in every lane), GT_LOAD(p) (aligned),
  *   GT_LOADU(p), GT_STOREU(p, v), GT_MUL(a, b), GT_FMADD(a, b, c) (a·b + c, rounded once)
  * and it undefines them all at its end. It makes pack_ISA, store_row_ISA, tile_ISA, kern_ISA,
- * arch_ISA and nn__gemm_ISA (gemm_internal.h). Needs gemm_blocked.h and pack_block_avx2.
+ * arch_ISA and nn__gemm_ISA (gemm_internal.h). Needs gemm_blocked.h.
  *
  * Shape letters as in gemm_blocked.h: a tile is (MR, NR), kc its K steps. */
 
@@ -14,20 +17,25 @@
 #define GT_CAT(a, b) GT_CAT2(a, b)
 #define GT(name) GT_CAT(name, GT_ISA)
 #define GT_NR (2 * GT_VW)
+#ifdef GT_TARGET
+#define GT_ATTR __attribute__((target(GT_TARGET)))
+#else
+#define GT_ATTR
+#endif
 
 _Static_assert(NR_MAX % GT_NR == 0, "nn__gemm_mt cuts columns at multiples of every NR");
 
-__attribute__((target(GT_TARGET))) static void GT(pack)(const float *X, size_t ps, size_t ls,
-                                                        int width, int kc, float *dst, int w)
+GT_ATTR static void GT(pack)(const float *X, size_t ps, size_t ls, int width, int kc,
+                             float *dst, int w)
 {
     if (w == MR)
-        pack_block_avx2(X, ps, ls, width, kc, dst, MR);
+        GT_PACK_BLOCK(X, ps, ls, width, kc, dst, MR);
     else
-        pack_block_avx2(X, ps, ls, width, kc, dst, GT_NR);
+        GT_PACK_BLOCK(X, ps, ls, width, kc, dst, GT_NR);
 }
 
 /* Stores one row of a tile: C[0:NR] = alpha·(t0, t1) + beta·C[0:NR], C not read if !read_c. */
-NN_GEMM_INLINE __attribute__((target(GT_TARGET))) void
+NN_GEMM_INLINE GT_ATTR void
 GT(store_row)(float *C, GT_VEC t0, GT_VEC t1, GT_VEC va, GT_VEC vb, bool read_c)
 {
     t0 = GT_MUL(va, t0), t1 = GT_MUL(va, t1);
@@ -42,7 +50,7 @@ GT(store_row)(float *C, GT_VEC t0, GT_VEC t1, GT_VEC va, GT_VEC vb, bool read_c)
  * pb (kc, NR): per K step, two B vectors times six broadcast A values into twelve
  * accumulators. alpha and beta come through memory and are read after the loop: held in
  * registers across it they push an accumulator onto the stack (gcc), halving the speed. */
-__attribute__((target(GT_TARGET), noinline)) static void
+GT_ATTR __attribute__((noinline)) static void
 GT(tile)(int kc, const float *restrict pa, const float *restrict pb, const float *ab,
          float *restrict C, size_t ldc)
 {
@@ -71,13 +79,13 @@ GT(tile)(int kc, const float *restrict pa, const float *restrict pb, const float
 /* gemm_kern. The C tile is prefetched first: C is the one operand not packed, and its rows
  * (ldc apart) miss the caches on large products. A ragged tile is computed whole into T, and
  * only its (m, n) corner stored to C. */
-__attribute__((target(GT_TARGET))) static void
+GT_ATTR static void
 GT(kern)(int kc, const float *restrict pa, const float *restrict pb, float *restrict C,
          size_t ldc, float alpha, float beta, int m, int n)
 {
     for (int r = 0; r < m; r++) {
-        _mm_prefetch((const char *)(C + r * ldc), _MM_HINT_T0);
-        _mm_prefetch((const char *)(C + r * ldc + n - 1), _MM_HINT_T0);
+        __builtin_prefetch(C + r * ldc, 0, 3); /* into every cache level: x86's prefetcht0 */
+        __builtin_prefetch(C + r * ldc + n - 1, 0, 3);
     }
     float ab[2] = {alpha, beta};
     if (m == MR && n == GT_NR) {
@@ -99,7 +107,7 @@ GT(kern)(int kc, const float *restrict pa, const float *restrict pb, float *rest
 
 static const gemm_arch GT(arch) = {GT_NR, GT(kern), GT(pack)};
 
-__attribute__((target(GT_TARGET))) void
+GT_ATTR void
 GT(nn__gemm)(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, size_t lda,
              const float *B, size_t ldb, float beta, float *C, size_t ldc, float *pa, float *pb)
 {
@@ -110,8 +118,10 @@ GT(nn__gemm)(bool ta, bool tb, int M, int N, int K, float alpha, const float *A,
 #undef GT_CAT
 #undef GT
 #undef GT_NR
+#undef GT_ATTR
 #undef GT_ISA
 #undef GT_TARGET
+#undef GT_PACK_BLOCK
 #undef GT_VEC
 #undef GT_VW
 #undef GT_SETZERO

@@ -99,6 +99,7 @@ pack_block_avx2(const float *X, size_t ps, size_t ls, int width, int kc, float *
  * for them. */
 #define GT_ISA avx2
 #define GT_TARGET "avx2,fma"
+#define GT_PACK_BLOCK pack_block_avx2
 #define GT_VEC __m256
 #define GT_VW 8
 #define GT_SETZERO _mm256_setzero_ps
@@ -115,6 +116,7 @@ pack_block_avx2(const float *X, size_t ps, size_t ls, int width, int kc, float *
  * broadcast from memory as an intrinsic of its own; set1 of the loaded value compiles to it. */
 #define GT_ISA avx512
 #define GT_TARGET NN_GEMM_AVX512_TARGET
+#define GT_PACK_BLOCK pack_block_avx2
 #define GT_VEC __m512
 #define GT_VW 16
 #define GT_SETZERO _mm512_setzero_ps

@@ -18,9 +18,12 @@ typedef enum nn__gemm_kernel {
     NN__GEMM_PORTABLE,       /* blocked C, any CPU */
     NN__GEMM_AVX2,           /* AVX2 + FMA */
     NN__GEMM_AVX512,         /* AVX-512F */
+    NN__GEMM_NEON,           /* aarch64's NEON, with its fused multiply-add */
     NN__GEMM_FIXED_PORTABLE, /* the fixed order in GNU C vectors of the build's target */
     NN__GEMM_FIXED_AVX2,     /* ... compiled for AVX2 */
     NN__GEMM_FIXED_AVX512,   /* ... compiled for AVX-512F */
+    NN__GEMM_FIXED_NEON,     /* ... in NEON: the build's target on aarch64, so the portable
+                                code, under the name of the fast kernel it stands beside */
     NN__GEMM_COUNT
 } nn__gemm_kernel;
 
@@ -29,13 +32,13 @@ bool nn__gemm_available(nn__gemm_kernel k);
 /* Why this build or CPU cannot run kernel k, as the end of a sentence ("this CPU has no
  * AVX-512F"); "" if it can. */
 const char *nn__gemm_missing(nn__gemm_kernel k);
-/* AUTO resolved to the fastest kernel this CPU runs (PORTABLE, AVX2 or AVX512); another k as
- * it is. */
+/* AUTO resolved to the fastest kernel this CPU runs (PORTABLE, AVX2, AVX512 or NEON); another
+ * k as it is. */
 nn__gemm_kernel nn__gemm_resolve(nn__gemm_kernel k);
 /* Whether k is one of the FIXED kernels. */
 bool nn__gemm_fixed(nn__gemm_kernel k);
-/* The fixed-order kernel of the same ISA as k (PORTABLE, AVX2 or AVX512), or k itself if it
- * is one already. */
+/* The fixed-order kernel of the same ISA as k (PORTABLE, AVX2, AVX512 or NEON), or k itself
+ * if it is one already. */
 nn__gemm_kernel nn__gemm_fixed_of(nn__gemm_kernel k);
 
 /* C = alpha·op(A)·op(B) + beta·C, row-major with row strides lda, ldb, ldc.

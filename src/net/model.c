@@ -72,9 +72,10 @@ static nn_status choose_kernel(const nn_model_opts *opts, const nn_layer_spec *l
     case NN_KERNEL_PORTABLE: *k = NN__GEMM_PORTABLE; break;
     case NN_KERNEL_AVX2: *k = NN__GEMM_AVX2; break;
     case NN_KERNEL_AVX512: *k = NN__GEMM_AVX512; break;
+    case NN_KERNEL_NEON: *k = NN__GEMM_NEON; break;
     default:
         return nn__fail(msg, NN_ERR_INVALID_ARG, "nn_model_create: opts.kernel is %d, not an "
-                        "nn_kernel (0 .. %d)", (int)want, (int)NN_KERNEL_AVX512);
+                        "nn_kernel (0 .. %d)", (int)want, (int)NN_KERNEL_NEON);
     }
     if (!nn__gemm_available(*k))
         return nn__fail(msg, NN_ERR_UNSUPPORTED, "nn_model_create: opts.kernel is %s, but %s",
@@ -211,6 +212,8 @@ const char *nn_kernel_name(nn_kernel kernel)
         return "avx2";
     case NN_KERNEL_AVX512:
         return "avx512";
+    case NN_KERNEL_NEON:
+        return "neon";
     }
     return "unknown kernel";
 }
@@ -226,6 +229,9 @@ nn_kernel nn_model_kernel(const nn_model *m)
     case NN__GEMM_AVX512:
     case NN__GEMM_FIXED_AVX512:
         return NN_KERNEL_AVX512;
+    case NN__GEMM_NEON:
+    case NN__GEMM_FIXED_NEON:
+        return NN_KERNEL_NEON;
     default:
         return NN_KERNEL_PORTABLE;
     }
